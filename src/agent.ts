@@ -1,0 +1,82 @@
+// Starts the agent once per process: configuration, instrumentations, pipeline, lifecycle.
+import { resolveConfig, type AgentConfig, type AgentOptions } from './config';
+import { readAppPackage } from './environment';
+import { INSTRUMENTATIONS } from './instrumentations/registry';
+import { startInstrumentations } from './instrumentations/loader';
+import { EndedSpanCounter, Lifecycle } from './lifecycle';
+import { describeError, info, setLogLevel, warn } from './logging';
+import { buildResource } from './sdk/resource';
+import { createTracePipeline, registerGlobally } from './sdk/tracer-provider';
+
+export interface AgentHandle {
+  /** The configuration the agent runs with (undefined when it failed before resolving it). */
+  readonly config?: AgentConfig;
+  /** Whether spans are being produced and exported. */
+  readonly active: boolean;
+  /** Delivers every ended span (bounded by the flush timeout). */
+  forceFlush(): Promise<void>;
+  /** Flushes and stops; later spans are not exported. */
+  shutdown(): Promise<void>;
+}
+
+const STATE = Symbol.for('@org/otel-agent');
+type GlobalWithAgent = typeof globalThis & { [STATE]?: AgentHandle };
+
+const inactive = (config?: AgentConfig): AgentHandle => ({
+  config,
+  active: false,
+  forceFlush: async () => {},
+  shutdown: async () => {},
+});
+
+/** The running agent, if one was started in this process (by the preload or by startAgent). */
+export function currentAgent(): AgentHandle | undefined {
+  return (globalThis as GlobalWithAgent)[STATE];
+}
+
+/** Starts the agent; a second call (e.g. --require plus --import) returns the first one's handle. */
+export function start(options: AgentOptions = {}): AgentHandle {
+  const g = globalThis as GlobalWithAgent;
+  const existing = g[STATE];
+  if (existing) return existing;
+  let handle: AgentHandle;
+  try {
+    handle = startOnce(options);
+  } catch (err) {
+    warn(`the agent could not start and is off; the program runs without tracing: ${describeError(err)}`);
+    handle = inactive();
+  }
+  g[STATE] = handle;
+  return handle;
+}
+
+function startOnce(options: AgentOptions): AgentHandle {
+  const { config, warnings } = resolveConfig(process.env, { knownInstrumentations: INSTRUMENTATIONS }, options);
+  setLogLevel(config.logLevel);
+  warnings.forEach(warn);
+  if (!config.enabled) {
+    info(`off (${config.disabledBy})`);
+    return inactive(config);
+  }
+  if (config.traceExporters.length === 0) {
+    info('OTEL_TRACES_EXPORTER=none: no trace pipeline');
+    return inactive(config);
+  }
+  // Instrumentations first: the require hook must precede every module load, the exporters' own included.
+  const enabledIds = new Set(config.instrumentations);
+  startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id)));
+
+  const counter = new EndedSpanCounter();
+  const pipeline = createTracePipeline(config, buildResource(config, readAppPackage()), [counter]);
+  registerGlobally(pipeline, config);
+  const lifecycle = new Lifecycle(pipeline, counter, config.flushTimeoutMillis);
+  lifecycle.installExitHandlers();
+  return {
+    config,
+    active: true,
+    forceFlush: async () => {
+      await lifecycle.forceFlush();
+    },
+    shutdown: () => lifecycle.shutdown(),
+  };
+}

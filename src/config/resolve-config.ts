@@ -1,0 +1,231 @@
+// resolveConfig: a pure function from an environment (and startAgent options) to the agent's typed config.
+import { DiagLogLevel } from '@opentelemetry/api';
+import { EnvReader, type Env } from './env-reader';
+import { readKarSettings, readTraceExporters } from './trace-exporters';
+import {
+  CLOUD_RESOURCE_DETECTORS,
+  LOCAL_RESOURCE_DETECTORS,
+  type AgentConfig,
+  type AgentOptions,
+  type ConfigContext,
+  type PropagatorName,
+  type ResolvedConfig,
+  type ResourceDetectorName,
+  type SamplerConfig,
+  type SignalExporter,
+} from './types';
+
+export const DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000;
+const KAR_DEFAULT_SERVICE_NAME = 'kubevirt-actions-runner';
+const KAR_DEFAULT_SERVICE_VERSION = 'unknown';
+
+const LOG_LEVELS: Record<string, DiagLogLevel> = {
+  none: DiagLogLevel.NONE,
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+  all: DiagLogLevel.ALL,
+};
+
+export function resolveConfig(env: Env, context: ConfigContext, options: AgentOptions = {}): ResolvedConfig {
+  const r = new EnvReader(env);
+  const config = build(r, context, options);
+  return { config, warnings: r.warnings };
+}
+
+function build(r: EnvReader, context: ConfigContext, options: AgentOptions): AgentConfig {
+  const logLevel = readLogLevel(r);
+
+  // On/off: OTEL_SDK_DISABLED is the standard switch and wins over the runner's KAR_TELEMETRY_ENABLED.
+  const sdkDisabled = r.boolean('OTEL_SDK_DISABLED');
+  const karEnabled = r.boolean('KAR_TELEMETRY_ENABLED');
+  let enabled = true;
+  let disabledBy: string | undefined;
+  if (sdkDisabled === true) {
+    enabled = false;
+    disabledBy = 'OTEL_SDK_DISABLED=true';
+  } else if (karEnabled === false && sdkDisabled !== false) {
+    enabled = false;
+    disabledBy = 'KAR_TELEMETRY_ENABLED=false';
+  }
+  const kar = karEnabled === true ? readKarSettings(r) : undefined;
+  if (karEnabled === undefined) {
+    const stray = ['KAR_TELEMETRY_EXPORT_TYPE', 'KAR_TELEMETRY_OTLP_ENDPOINT', 'KAR_TELEMETRY_SERVICE_NAME', 'KAR_TELEMETRY_SERVICE_VERSION'].filter((n) => r.has(n));
+    if (stray.length > 0) r.warn(`${stray.join(', ')} ignored: KAR_TELEMETRY_ENABLED is not "true"`);
+  }
+
+  // Resource: OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME, then the runner's names; package.json fills gaps later.
+  const resourceAttributes = r.keyValues('OTEL_RESOURCE_ATTRIBUTES');
+  let serviceName: string | undefined = options.serviceName;
+  let serviceVersion: string | undefined = options.serviceVersion;
+  const nameFrom = (from: string) => (serviceName !== undefined ? from : undefined);
+  let serviceNameFrom = nameFrom('option');
+  serviceName ??= r.string('OTEL_SERVICE_NAME');
+  serviceNameFrom ??= nameFrom('OTEL_SERVICE_NAME');
+  serviceName ??= resourceAttributes['service.name'];
+  serviceNameFrom ??= nameFrom('OTEL_RESOURCE_ATTRIBUTES');
+  serviceVersion ??= resourceAttributes['service.version'];
+  if (kar) {
+    serviceNameFrom ??= r.has('KAR_TELEMETRY_SERVICE_NAME') ? 'KAR_TELEMETRY_SERVICE_NAME' : 'default (KubeVirt runner)';
+    serviceName ??= r.string('KAR_TELEMETRY_SERVICE_NAME') ?? KAR_DEFAULT_SERVICE_NAME;
+    serviceVersion ??= r.string('KAR_TELEMETRY_SERVICE_VERSION') ?? KAR_DEFAULT_SERVICE_VERSION;
+  }
+  delete resourceAttributes['service.name'];
+  delete resourceAttributes['service.version'];
+  if (options.environment !== undefined) resourceAttributes['deployment.environment.name'] = options.environment;
+  if (serviceName !== undefined) r.note('service.name', serviceName, serviceNameFrom ?? 'default');
+
+  const traceExporters = readTraceExporters(r, kar, options);
+  const batch = readBatch(r, options);
+
+  return {
+    enabled,
+    disabledBy,
+    serviceName,
+    serviceVersion,
+    resourceAttributes,
+    resourceDetectors: readDetectors(r),
+    traceExporters,
+    sampler: readSampler(r, options),
+    batch,
+    spanLimits: readSpanLimits(r),
+    propagators: readPropagators(r),
+    instrumentations: readInstrumentations(r, context, options),
+    metricsExporters: readSignalExporters(r, 'OTEL_METRICS_EXPORTER'),
+    logsExporters: readSignalExporters(r, 'OTEL_LOGS_EXPORTER'),
+    logLevel,
+    flushTimeoutMillis: options.flushTimeoutMillis ?? r.integer('OTEL_AGENT_FLUSH_TIMEOUT', 0, 600_000) ?? DEFAULT_FLUSH_TIMEOUT_MILLIS,
+    sources: r.sources,
+  };
+}
+
+function readLogLevel(r: EnvReader): DiagLogLevel {
+  const value = r.string('OTEL_LOG_LEVEL')?.toLowerCase();
+  if (value === undefined) return DiagLogLevel.NONE;
+  const level = LOG_LEVELS[value];
+  if (level === undefined) {
+    r.invalid('OTEL_LOG_LEVEL', value, `one of ${Object.keys(LOG_LEVELS).join(', ')}`, 'none');
+    return DiagLogLevel.NONE;
+  }
+  return level;
+}
+
+function readDetectors(r: EnvReader): ResourceDetectorName[] {
+  const list = r.list('OTEL_NODE_RESOURCE_DETECTORS');
+  if (list === undefined) return [...LOCAL_RESOURCE_DETECTORS];
+  if (list.includes('none')) return [];
+  const known: readonly string[] = [...LOCAL_RESOURCE_DETECTORS, ...CLOUD_RESOURCE_DETECTORS];
+  const out = new Set<ResourceDetectorName>();
+  for (const name of list) {
+    if (name === 'all') known.forEach((k) => out.add(k as ResourceDetectorName));
+    else if (known.includes(name)) out.add(name as ResourceDetectorName);
+    else r.invalid('OTEL_NODE_RESOURCE_DETECTORS', name, `one of all, none, ${known.join(', ')}`, 'no detector for it');
+  }
+  return [...out];
+}
+
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+function readSampler(r: EnvReader, options: AgentOptions): SamplerConfig {
+  if (options.samplingRate !== undefined) {
+    const ratio = options.samplingRate;
+    if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`samplingRate ${ratio} is not between 0 and 1`);
+    r.note('sampler', `parentbased_traceidratio ${ratio}`, 'option');
+    return { kind: 'parentbased_traceidratio', ratio };
+  }
+  const name = r.string('OTEL_TRACES_SAMPLER')?.toLowerCase();
+  let kind = 'parentbased_always_on';
+  if (name !== undefined) {
+    if (SAMPLERS.includes(name)) kind = name;
+    else r.invalid('OTEL_TRACES_SAMPLER', name, `one of ${SAMPLERS.join(', ')}`, 'parentbased_always_on');
+  }
+  if (kind === 'traceidratio' || kind === 'parentbased_traceidratio') {
+    const arg = r.string('OTEL_TRACES_SAMPLER_ARG');
+    let ratio = 1;
+    if (arg !== undefined) {
+      const n = /^\s*[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(arg) ? Number(arg) : NaN;
+      if (n >= 0 && n <= 1) ratio = n;
+      else r.invalid('OTEL_TRACES_SAMPLER_ARG', arg, 'a number from 0 to 1', '1');
+    }
+    r.note('sampler', `${kind} ${ratio}`, 'OTEL_TRACES_SAMPLER');
+    return { kind, ratio };
+  }
+  r.note('sampler', kind, name !== undefined ? 'OTEL_TRACES_SAMPLER' : 'default');
+  return { kind: kind as Exclude<SamplerConfig['kind'], 'traceidratio' | 'parentbased_traceidratio'> };
+}
+
+function readBatch(r: EnvReader, options: AgentOptions): AgentConfig['batch'] {
+  const maxQueueSize = options.maxQueueSize ?? r.integer('OTEL_BSP_MAX_QUEUE_SIZE', 1, 10_000_000) ?? 2048;
+  let maxExportBatchSize = options.maxExportBatchSize ?? r.integer('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1, 10_000_000) ?? 512;
+  if (maxExportBatchSize > maxQueueSize) {
+    r.warn(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${maxQueueSize}; using ${maxQueueSize}`);
+    maxExportBatchSize = maxQueueSize;
+  }
+  return {
+    maxQueueSize,
+    maxExportBatchSize,
+    scheduledDelayMillis: options.scheduledDelayMillis ?? r.integer('OTEL_BSP_SCHEDULE_DELAY', 0, 3_600_000) ?? 5000,
+    exportTimeoutMillis: options.exportTimeoutMillis ?? r.integer('OTEL_BSP_EXPORT_TIMEOUT', 1, 3_600_000) ?? 30000,
+  };
+}
+
+function readSpanLimits(r: EnvReader): AgentConfig['spanLimits'] {
+  const generalCount = r.integer('OTEL_ATTRIBUTE_COUNT_LIMIT');
+  const generalLength = r.integer('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT');
+  return {
+    attributeValueLengthLimit: r.integer('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? generalLength,
+    attributeCountLimit: r.integer('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? generalCount ?? 128,
+    eventCountLimit: r.integer('OTEL_SPAN_EVENT_COUNT_LIMIT') ?? 128,
+    linkCountLimit: r.integer('OTEL_SPAN_LINK_COUNT_LIMIT') ?? 128,
+    attributePerEventCountLimit: r.integer('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT') ?? 128,
+    attributePerLinkCountLimit: r.integer('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT') ?? 128,
+  };
+}
+
+function readPropagators(r: EnvReader): PropagatorName[] {
+  const list = r.list('OTEL_PROPAGATORS');
+  if (list === undefined) return ['tracecontext', 'baggage'];
+  if (list.includes('none')) return [];
+  const out = new Set<PropagatorName>();
+  for (const name of list) {
+    if (name === 'tracecontext' || name === 'baggage' || name === 'b3' || name === 'b3multi') out.add(name);
+    else if (name === 'jaeger') {
+      r.warn('OTEL_PROPAGATORS=jaeger mapped to tracecontext,baggage (the Jaeger propagator is not part of OpenTelemetry JS SDK 3)');
+      out.add('tracecontext').add('baggage');
+    } else r.invalid('OTEL_PROPAGATORS', name, 'one of tracecontext, baggage, b3, b3multi, jaeger, none', 'no propagator for it');
+  }
+  if (out.size === 0) {
+    r.warn('OTEL_PROPAGATORS names no supported propagator; using tracecontext,baggage');
+    return ['tracecontext', 'baggage'];
+  }
+  return [...out];
+}
+
+function readInstrumentations(r: EnvReader, context: ConfigContext, options: AgentOptions): string[] {
+  const known = new Set(context.knownInstrumentations.map((i) => i.id));
+  const check = (name: string, ids: string[]) =>
+    ids.filter((id) => {
+      if (known.has(id)) return true;
+      r.warn(`${name} names an unknown instrumentation "${id}"; known: ${[...known].join(', ')}`);
+      return false;
+    });
+  const enabledList = options.instrumentations ?? r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
+  const enabled = enabledList
+    ? check('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList)
+    : context.knownInstrumentations.filter((i) => i.defaultOn).map((i) => i.id);
+  const disabled = new Set(check('OTEL_NODE_DISABLED_INSTRUMENTATIONS', r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? []));
+  return [...new Set(enabled)].filter((id) => !disabled.has(id));
+}
+
+function readSignalExporters(r: EnvReader, name: string): SignalExporter[] {
+  const list = r.list(name);
+  if (list === undefined || list.includes('none')) return [];
+  const out = new Set<SignalExporter>();
+  for (const value of list) {
+    if (value === 'otlp' || value === 'console') out.add(value);
+    else r.invalid(name, value, 'one of otlp, console, none', 'no exporter for it');
+  }
+  return [...out];
+}

@@ -1,0 +1,130 @@
+// The typed configuration the agent runs on: everything resolveConfig() derives from an environment.
+import type { DiagLogLevel } from '@opentelemetry/api';
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
+export type TraceFileFormat = 'jsonl' | 'kops';
+
+export interface OtlpExporterConfig {
+  kind: 'otlp';
+  protocol: OtlpProtocol;
+  /** Full URL: for HTTP it ends in /v1/traces; for gRPC it is the server's address. */
+  url: string;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  compression: 'gzip' | 'none';
+}
+
+export interface FileExporterConfig {
+  kind: 'file';
+  target: { kind: 'file'; path: string } | { kind: 'dir'; dir: string } | { kind: 'stdout' };
+  format: TraceFileFormat;
+  /** The variable that named the path, for messages. */
+  sourceVariable: string;
+}
+
+export type TraceExporterConfig =
+  | OtlpExporterConfig
+  | FileExporterConfig
+  | { kind: 'console' }
+  | { kind: 'zipkin'; url: string };
+
+export type SamplerConfig =
+  | { kind: 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off' }
+  | { kind: 'traceidratio' | 'parentbased_traceidratio'; ratio: number };
+
+export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
+
+export const LOCAL_RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container'] as const;
+export const CLOUD_RESOURCE_DETECTORS = ['aws', 'gcp', 'azure', 'alibaba'] as const;
+export type ResourceDetectorName =
+  | (typeof LOCAL_RESOURCE_DETECTORS)[number]
+  | (typeof CLOUD_RESOURCE_DETECTORS)[number];
+
+export interface BatchConfig {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+}
+
+export interface SpanLimitsConfig {
+  attributeValueLengthLimit?: number;
+  attributeCountLimit: number;
+  eventCountLimit: number;
+  linkCountLimit: number;
+  attributePerEventCountLimit: number;
+  attributePerLinkCountLimit: number;
+}
+
+export type SignalExporter = 'otlp' | 'console';
+
+/** Where a setting's value came from, for `otel-agent doctor` and for messages. */
+export interface SettingSource {
+  value: string;
+  /** The variable (or 'default', or 'option' for startAgent options). */
+  from: string;
+}
+
+export interface AgentConfig {
+  /** False when the agent should do nothing at all. */
+  enabled: boolean;
+  /** Why the agent is off, when it is. */
+  disabledBy?: string;
+  /** service.name and service.version set explicitly (variables/options); package.json fills gaps later. */
+  serviceName?: string;
+  serviceVersion?: string;
+  /** Other resource attributes (OTEL_RESOURCE_ATTRIBUTES, deployment environment). */
+  resourceAttributes: Record<string, string>;
+  resourceDetectors: ResourceDetectorName[];
+  /** Empty when OTEL_TRACES_EXPORTER=none: no trace pipeline is built. */
+  traceExporters: TraceExporterConfig[];
+  sampler: SamplerConfig;
+  batch: BatchConfig;
+  spanLimits: SpanLimitsConfig;
+  propagators: PropagatorName[];
+  /** Ids of the instrumentations to enable (e.g. 'http', 'express'). */
+  instrumentations: string[];
+  metricsExporters: SignalExporter[];
+  logsExporters: SignalExporter[];
+  logLevel: DiagLogLevel;
+  /** Upper bound on the flush at exit. */
+  flushTimeoutMillis: number;
+  /** Setting name -> value and origin. Secrets are redacted. */
+  sources: Record<string, SettingSource>;
+}
+
+/** Options of the programmatic entry; each mirrors an environment variable and wins over it. */
+export interface AgentOptions {
+  serviceName?: string;
+  serviceVersion?: string;
+  /** deployment.environment.name */
+  environment?: string;
+  /** 'otlp' | 'console' | 'zipkin' | 'otlp/stdout' | 'otlp/file' | 'none' (as OTEL_TRACES_EXPORTER) */
+  exporter?: string;
+  /** OTLP endpoint: a base URL (the /v1/traces path is added for HTTP), as OTEL_EXPORTER_OTLP_ENDPOINT. */
+  endpoint?: string;
+  protocol?: OtlpProtocol;
+  headers?: Record<string, string>;
+  /** Trace file path, as OTEL_EXPORTER_OTLP_TRACES_FILE. */
+  file?: string;
+  /** 0..1: a parent-based trace-id-ratio sampler. */
+  samplingRate?: number;
+  maxExportBatchSize?: number;
+  maxQueueSize?: number;
+  scheduledDelayMillis?: number;
+  exportTimeoutMillis?: number;
+  flushTimeoutMillis?: number;
+  /** Instrumentation ids to enable (as OTEL_NODE_ENABLED_INSTRUMENTATIONS). */
+  instrumentations?: string[];
+}
+
+/** What resolveConfig needs besides the environment; gathered by environment.ts. */
+export interface ConfigContext {
+  /** All instrumentation ids the agent knows, and which are on by default. */
+  knownInstrumentations: readonly { id: string; defaultOn: boolean }[];
+}
+
+export interface ResolvedConfig {
+  config: AgentConfig;
+  warnings: string[];
+}

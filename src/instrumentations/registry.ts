@@ -1,0 +1,43 @@
+// Every instrumentation the agent can load: the upstream ones (generated table) and the agent's own.
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { UPSTREAM_INSTRUMENTATIONS } from './upstream/table';
+
+export interface InstrumentationEntry {
+  /** Short id, as in OTEL_NODE_ENABLED_INSTRUMENTATIONS (e.g. 'http', 'express'). */
+  readonly id: string;
+  /** Modules it patches; empty when it hooks something else (diagnostics channels, the Lambda runtime). */
+  readonly modules: readonly string[];
+  readonly defaultOn: boolean;
+  /** Loads the instrumentation's code and constructs it (enabled). */
+  create(): Instrumentation;
+}
+
+function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): InstrumentationEntry {
+  return {
+    id: row.id,
+    modules: row.modules,
+    defaultOn: row.defaultOn,
+    create() {
+      // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(require.resolve(row.pkg, { paths: [autoInstrumentationsDir()] })) as Record<string, new (config?: object) => Instrumentation>;
+      const Class = mod[row.className];
+      if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);
+      return new Class();
+    },
+  };
+}
+
+let autoDir: string | undefined;
+/** The instrumentation packages are dependencies of auto-instrumentations-node; resolve them from there. */
+function autoInstrumentationsDir(): string {
+  autoDir ??= require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string;
+  return autoDir;
+}
+
+/** Metrics-only instrumentations are left out: the agent is a tracing agent. */
+const METRICS_ONLY = new Set(['host-metrics', 'runtime-node']);
+
+export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
+  ...UPSTREAM_INSTRUMENTATIONS.filter((row) => !METRICS_ONLY.has(row.id)).map(upstreamEntry),
+];

@@ -1,0 +1,50 @@
+// Agent diagnostics: one-line warnings to stderr, each printed once, never thrown.
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+
+const PREFIX = '[otel-agent]';
+const seen = new Set<string>();
+let sink: (line: string) => void = (line) => {
+  try {
+    process.stderr.write(line + '\n');
+  } catch {
+    // stderr closed: nothing we can do, and nothing the host should see.
+  }
+};
+
+/** Prints `message` once per process (identical messages are deduplicated). */
+export function warn(message: string): void {
+  if (seen.has(message)) return;
+  seen.add(message);
+  sink(`${PREFIX} warning: ${message}`);
+}
+
+/** Informational line, printed only when OTEL_LOG_LEVEL is info or more verbose. */
+export function info(message: string): void {
+  if (verbosity >= DiagLogLevel.INFO) sink(`${PREFIX} ${message}`);
+}
+
+let verbosity: DiagLogLevel = DiagLogLevel.NONE;
+
+/** Routes the OpenTelemetry diag logger to the console at the configured level. */
+export function setLogLevel(level: DiagLogLevel): void {
+  verbosity = level;
+  if (level > DiagLogLevel.NONE) {
+    diag.setLogger(new DiagConsoleLogger(), { logLevel: level, suppressOverrideMessage: true });
+  }
+}
+
+/** Tests only: capture warnings instead of printing them. */
+export function captureWarnings(into: string[]): () => void {
+  const previous = sink;
+  sink = (line) => into.push(line);
+  seen.clear();
+  return () => {
+    sink = previous;
+  };
+}
+
+/** A short text for an unknown thrown value. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

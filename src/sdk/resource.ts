@@ -1,0 +1,108 @@
+// The resource: local detectors by default, cloud detectors only when named, service name from package.json.
+import type { DetectedResourceAttributes, Resource, ResourceDetector } from '@opentelemetry/resources';
+import { defaultResource, detectResources, hostDetector, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
+import type { AgentConfig, ResourceDetectorName } from '../config';
+import { describeError, warn } from '../logging';
+import { redactArgs } from '../redaction';
+
+/** The app's package.json name/version: the default service.name / service.version. */
+export interface AppPackage {
+  name?: string;
+  version?: string;
+}
+
+function detectorsFor(name: ResourceDetectorName): ResourceDetector[] {
+  switch (name) {
+    case 'env':
+      return []; // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are parsed by the config.
+    case 'host':
+      return [hostDetector];
+    case 'os':
+      return [osDetector];
+    case 'process':
+      return [redactedProcessDetector];
+    case 'serviceinstance':
+      return [serviceInstanceIdDetector];
+    case 'container':
+      return [lazyDetector('@opentelemetry/resource-detector-container', ['containerDetector'])];
+    case 'aws':
+      return [lazyDetector('@opentelemetry/resource-detector-aws', ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector'])];
+    case 'gcp':
+      return [lazyDetector('@opentelemetry/resource-detector-gcp', ['gcpDetector'])];
+    case 'azure':
+      return [lazyDetector('@opentelemetry/resource-detector-azure', ['azureAppServiceDetector', 'azureFunctionsDetector', 'azureVmDetector'])];
+    case 'alibaba':
+      return [lazyDetector('@opentelemetry/resource-detector-alibaba-cloud', ['alibabaCloudEcsDetector'])];
+  }
+}
+
+/** The process detector records argv; arguments that look like secrets must not reach the resource. */
+const redactedProcessDetector: ResourceDetector = {
+  detect(config) {
+    const result = processDetector.detect(config);
+    const args = result.attributes?.['process.command_args'];
+    if (Array.isArray(args) && result.attributes) {
+      result.attributes['process.command_args'] = redactArgs(args.map(String));
+    }
+    return result;
+  },
+};
+
+/** Loads a detector package only when a detector from it is used. */
+function lazyDetector(pkg: string, names: string[]): ResourceDetector {
+  return {
+    detect(config) {
+      // Cloud detector packages live under auto-instrumentations-node; resolve from there too.
+      const mod = require(resolveFromAgent(pkg)) as Record<string, ResourceDetector>;
+      const attributes: DetectedResourceAttributes = {};
+      for (const n of names) Object.assign(attributes, mod[n]?.detect(config).attributes ?? {});
+      return { attributes };
+    },
+  };
+}
+
+function resolveFromAgent(pkg: string): string {
+  try {
+    return require.resolve(pkg);
+  } catch {
+    return require.resolve(pkg, { paths: [require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node'))] });
+  }
+}
+
+/** A detector that throws or whose attributes reject costs one warning, never the program. */
+function guarded(name: string, detector: ResourceDetector): ResourceDetector {
+  return {
+    detect(config) {
+      try {
+        const { attributes = {} } = detector.detect(config);
+        const safe: DetectedResourceAttributes = {};
+        for (const [key, value] of Object.entries(attributes)) {
+          safe[key] =
+            value instanceof Promise
+              ? value.catch((err: unknown) => {
+                  warn(`resource detector "${name}" failed: ${describeError(err)}`);
+                  return undefined;
+                })
+              : value;
+        }
+        return { attributes: safe };
+      } catch (err) {
+        warn(`resource detector "${name}" failed: ${describeError(err)}`);
+        return { attributes: {} };
+      }
+    },
+  };
+}
+
+export function buildResource(config: AgentConfig, app: AppPackage): Resource {
+  const detectors = config.resourceDetectors.flatMap((name) => detectorsFor(name).map((d) => guarded(name, d)));
+  const service: Record<string, string> = {};
+  const serviceName = config.serviceName ?? app.name;
+  const serviceVersion = config.serviceVersion ?? app.version;
+  if (serviceName) service['service.name'] = serviceName;
+  if (serviceVersion) service['service.version'] = serviceVersion;
+  return defaultResource()
+    .merge(detectResources({ detectors }))
+    .merge(resourceFromAttributes(config.resourceAttributes))
+    .merge(resourceFromAttributes(service));
+}

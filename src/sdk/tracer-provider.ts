@@ -1,0 +1,80 @@
+// The trace pipeline: sampler, span processors, context manager and propagators, registered globally.
+import { context, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
+import { createExporters, type GuardedExporter } from './exporters';
+
+export function createSampler(config: SamplerConfig): Sampler {
+  switch (config.kind) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(config.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ratio) });
+  }
+}
+
+export function createPropagator(names: readonly PropagatorName[]): TextMapPropagator {
+  const propagators: TextMapPropagator[] = names.map((name) => {
+    switch (name) {
+      case 'tracecontext':
+        return new W3CTraceContextPropagator();
+      case 'baggage':
+        return new W3CBaggagePropagator();
+      case 'b3':
+      case 'b3multi': {
+        const { B3Propagator, B3InjectEncoding } = require('@opentelemetry/propagator-b3') as typeof import('@opentelemetry/propagator-b3');
+        return new B3Propagator({ injectEncoding: name === 'b3' ? B3InjectEncoding.SINGLE_HEADER : B3InjectEncoding.MULTI_HEADER });
+      }
+    }
+  });
+  return new CompositePropagator({ propagators });
+}
+
+export interface TracePipeline {
+  provider: TracerProvider;
+  exporters: GuardedExporter[];
+}
+
+/** `extraProcessors` run after the exporting ones (e.g. the lifecycle's ended-span counter). */
+export function createTracePipeline(config: AgentConfig, resource: Resource, extraProcessors: SpanProcessor[] = []): TracePipeline {
+  const built = createExporters(config.traceExporters);
+  const spanProcessors: SpanProcessor[] = built.map(({ config: exporterConfig, exporter }) =>
+    // The console is for people reading along: print each span as it ends.
+    exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch }),
+  );
+  const provider = new TracerProvider({
+    resource,
+    sampler: createSampler(config.sampler),
+    spanLimits: config.spanLimits,
+    spanProcessors: [...spanProcessors, ...extraProcessors],
+  });
+  return { provider, exporters: built.map((b) => b.exporter) };
+}
+
+/** Makes the pipeline the process-wide one (what instrumentations and @opentelemetry/api users get). */
+export function registerGlobally(pipeline: TracePipeline, config: AgentConfig): void {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(createPropagator(config.propagators));
+  trace.setGlobalTracerProvider(pipeline.provider);
+}
