@@ -189,17 +189,20 @@ function readPropagators(r: EnvReader): PropagatorName[] {
   if (list === undefined) return ['tracecontext', 'baggage'];
   if (list.includes('none')) return [];
   const out = new Set<PropagatorName>();
+  const unknown: string[] = [];
   for (const name of list) {
     if (name === 'tracecontext' || name === 'baggage' || name === 'b3' || name === 'b3multi') out.add(name);
     else if (name === 'jaeger') {
       r.warn('OTEL_PROPAGATORS=jaeger mapped to tracecontext,baggage (the Jaeger propagator is not part of OpenTelemetry JS SDK 3)');
       out.add('tracecontext').add('baggage');
-    } else r.invalid('OTEL_PROPAGATORS', name, 'one of tracecontext, baggage, b3, b3multi, jaeger, none', 'no propagator for it');
+    } else unknown.push(name);
   }
+  const expected = 'tracecontext, baggage, b3, b3multi, jaeger or none';
   if (out.size === 0) {
-    r.warn('OTEL_PROPAGATORS names no supported propagator; using tracecontext,baggage');
+    r.invalid('OTEL_PROPAGATORS', unknown.join(','), expected, 'tracecontext,baggage');
     return ['tracecontext', 'baggage'];
   }
+  if (unknown.length > 0) r.invalid('OTEL_PROPAGATORS', unknown.join(','), expected, `only ${[...out].join(',')}`);
   return [...out];
 }
 
