@@ -1,10 +1,12 @@
 // Starts the agent once per process: configuration, instrumentations, pipeline, lifecycle.
+import { metrics } from '@opentelemetry/api';
 import { resolveConfig, type AgentConfig, type AgentOptions } from './config';
 import { readAppPackage } from './environment';
 import { INSTRUMENTATIONS } from './instrumentations/registry';
 import { startInstrumentations } from './instrumentations/loader';
 import { EndedSpanCounter, Lifecycle } from './lifecycle';
 import { describeError, info, setLogLevel, warn } from './logging';
+import { startSignalPipelines } from './sdk/metrics-logs';
 import { buildResource } from './sdk/resource';
 import { createTracePipeline, registerGlobally } from './sdk/tracer-provider';
 
@@ -64,12 +66,18 @@ function startOnce(options: AgentOptions): AgentHandle {
   }
   // Instrumentations first: the require hook must precede every module load, the exporters' own included.
   const enabledIds = new Set(config.instrumentations);
-  startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id)));
+  const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id)));
 
   const counter = new EndedSpanCounter();
-  const pipeline = createTracePipeline(config, buildResource(config, readAppPackage()), [counter]);
+  const resource = buildResource(config, readAppPackage());
+  const pipeline = createTracePipeline(config, resource, [counter]);
   registerGlobally(pipeline, config);
-  const lifecycle = new Lifecycle(pipeline, counter, config.flushTimeoutMillis);
+  const signals = startSignalPipelines(config, resource);
+  if (config.metricsExporters.length > 0) {
+    // Instrumentations built before the meter provider hold no-op meters; later ones get the global one.
+    for (const instrumentation of instrumentations.instances) instrumentation.setMeterProvider(metrics.getMeterProvider());
+  }
+  const lifecycle = new Lifecycle(pipeline, counter, config.flushTimeoutMillis, signals);
   lifecycle.installExitHandlers();
   return {
     config,

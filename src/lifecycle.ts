@@ -2,6 +2,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { describeError, warn } from './logging';
+import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
 /** Counts ended spans, so the agent flushes only when there is something new to deliver. */
@@ -38,24 +39,29 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
 
 export class Lifecycle {
   private flushedAt = 0;
+  /** Metrics and logs get one final flush when the loop first drains. */
+  private signalsFlushed = false;
   private shutdownPromise?: Promise<void>;
 
   constructor(
     private readonly pipeline: TracePipeline,
     private readonly counter: EndedSpanCounter,
     private readonly flushTimeoutMillis: number,
+    private readonly signals: readonly SignalPipeline[] = [],
   ) {}
 
   /** Delivers every ended span, waiting at most the flush timeout. */
   async forceFlush(): Promise<Outcome> {
     this.flushedAt = this.counter.ended;
-    return withTimeout(this.pipeline.provider.forceFlush(), this.flushTimeoutMillis);
+    const all = [this.pipeline.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())];
+    return withTimeout(Promise.all(all), this.flushTimeoutMillis);
   }
 
   /** Flushes, then stops the pipeline; reports spans that could not be delivered. Idempotent. */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      await withTimeout(this.pipeline.provider.shutdown(), this.flushTimeoutMillis);
+      const all = [this.pipeline.provider.shutdown(), ...this.signals.map((s) => s.shutdown())];
+      await withTimeout(Promise.all(all), this.flushTimeoutMillis);
       this.reportLosses();
     })();
     return this.shutdownPromise;
@@ -74,7 +80,9 @@ export class Lifecycle {
    */
   installExitHandlers(): void {
     process.on('beforeExit', () => {
-      if (this.counter.ended === this.flushedAt) return;
+      const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
+      if (this.counter.ended === this.flushedAt && !signalsPending) return;
+      this.signalsFlushed = true;
       void this.forceFlush().then((outcome) => {
         if (outcome === 'timeout') {
           const destinations = this.pipeline.exporters.map((e) => e.destination).join(', ');

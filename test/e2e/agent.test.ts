@@ -297,3 +297,17 @@ agent.forceFlush().then(() => { console.log('flushed'); return agent.shutdown();
     expect(span.resource['deployment.environment.name']).toBe('staging');
   });
 });
+
+describe('metrics and logs', () => {
+  it('are not exported unless asked', async () => {
+    await runApp({ files: { 'app.cjs': HTTP_APP_CJS }, entry: 'app.cjs', env: otlpEnv() });
+    await receiver.waitForSpans(hasHttpPair);
+    expect(receiver.requests.map((r) => r.path).filter((p) => p !== '/v1/traces')).toEqual([]);
+  });
+  it('OTEL_METRICS_EXPORTER=otlp sends the instrumentations\' metrics at exit', async () => {
+    const run = await runApp({ files: { 'app.cjs': HTTP_APP_CJS }, entry: 'app.cjs', env: { ...otlpEnv(), OTEL_METRICS_EXPORTER: 'otlp' } });
+    expect(run.code).toBe(0);
+    await receiver.waitForSpans(hasHttpPair);
+    expect(receiver.requests.map((r) => r.path)).toContain('/v1/metrics');
+  });
+});

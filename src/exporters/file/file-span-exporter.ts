@@ -1,0 +1,276 @@
+// Span exporter that appends OTLP traces to a file (JSON Lines or kops' framed protobuf) or to stdout, synchronously.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import { context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { describeError, warn } from '../../logging';
+import {
+  encodeKopsRecord,
+  KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST,
+  TRACE_REQUEST_OBJECT_TYPE_RECORD,
+} from './kops-framing';
+
+export type TraceFileFormat = 'jsonl' | 'kops';
+
+export type FileSpanExporterTarget =
+  | { kind: 'file'; path: string }
+  | { kind: 'dir'; dir: string }
+  | { kind: 'stdout' };
+
+export interface FileSpanExporterOptions {
+  target: FileSpanExporterTarget;
+  format: TraceFileFormat;
+  /** The environment variable the target came from, named in warnings so the user knows what to fix. */
+  sourceVariable?: string;
+}
+
+const NEWLINE = Buffer.from('\n');
+const STDOUT_FD = 1;
+// kops' writer creates its files 0600: spans can carry URLs, queries and other private data.
+const FILE_MODE = 0o600;
+
+/**
+ * File name for one process in directory mode: `<exe>-<pid>-<timestamp>.otel`, as kops names them.
+ * `exe` is the main script's base name (or `node` without one); the timestamp is UTC in ISO 8601
+ * basic format, e.g. `20261121T071500Z`, which sorts like the time it denotes and, unlike kops'
+ * RFC 3339 (`...T07:15:00Z`), has no colon, so it is a valid file name everywhere.
+ */
+export function traceFileNameForProcess(now: Date, pid: number, mainScript: string | undefined): string {
+  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  return `${exeName(mainScript)}-${pid}-${stamp}.otel`;
+}
+
+function exeName(mainScript: string | undefined): string {
+  const base = mainScript ? path.basename(mainScript).replace(/[^A-Za-z0-9._-]/g, '_') : '';
+  // `node -` or an odd argv[1] would give a name with no letters at all; `node` says more.
+  return /[A-Za-z0-9]/.test(base) ? base : 'node';
+}
+
+/**
+ * Writes each export as one OTLP/JSON `TracesData` line, or as one kops record holding a protobuf
+ * `ExportTraceServiceRequest`. Every write is synchronous so the agent can flush from a process
+ * 'exit' listener. Errors never reach the caller: they become one warning and a FAILED result, and
+ * the next export tries the file again.
+ */
+export class FileSpanExporter implements SpanExporter {
+  /** The format actually written (kops on stdout falls back to jsonl). */
+  readonly format: TraceFileFormat;
+  /** The file written to, resolved at construction; undefined for stdout. */
+  readonly path: string | undefined;
+
+  private readonly sourceVariable: string | undefined;
+  private fd: number | undefined;
+  // A kops segment must declare type 32 before using it; set again whenever the file is (re)opened.
+  private needsObjectTypeRecord = false;
+  // Whether the current run of failures has been reported; cleared by a successful write.
+  private failureReported = false;
+  private isShutdown = false;
+
+  constructor(options: FileSpanExporterOptions) {
+    this.sourceVariable = options.sourceVariable;
+    const { target } = options;
+    if (target.kind === 'stdout') {
+      this.path = undefined;
+      this.format = 'jsonl';
+      if (options.format === 'kops') {
+        warn(`the kops trace format is binary and cannot go to stdout; writing JSON Lines instead${this.from()}`);
+      }
+    } else {
+      // Resolved now, so that a later process.chdir() does not move the file, and (in dir mode)
+      // the name carries the process start time as kops' does.
+      this.path =
+        target.kind === 'file'
+          ? path.resolve(target.path)
+          : path.resolve(target.dir, traceFileNameForProcess(new Date(), process.pid, process.argv[1]));
+      this.format = options.format;
+    }
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const ok = this.exportSync(spans);
+    resultCallback(
+      ok
+        ? { code: ExportResultCode.SUCCESS }
+        : { code: ExportResultCode.FAILED, error: new Error(`traces not written to ${this.describeTarget()}`) },
+    );
+  }
+
+  /** Encodes and writes `spans` before returning; true when they are in the file. Never throws. */
+  exportSync(spans: ReadableSpan[]): boolean {
+    // The span processors already suppress tracing around export(), but an 'exit' listener calls
+    // this directly: without it, an enabled fs instrumentation would trace our own writes.
+    try {
+      return context.with(suppressTracing(context.active()), () => this.write(spans));
+    } catch (err) {
+      // write() handles the failures it expects; this only keeps a bug from reaching the host app.
+      warn(`trace file exporter failed: ${describeError(err)}`);
+      return false;
+    }
+  }
+
+  private write(spans: ReadableSpan[]): boolean {
+    if (this.isShutdown) return false;
+    if (spans.length === 0) return true;
+
+    let body: Uint8Array;
+    try {
+      body = this.encode(spans);
+    } catch (err) {
+      // Not a file problem: a span the upstream serializer cannot encode. Retrying will not help.
+      warn(`cannot encode traces for ${this.describeTarget()}: ${describeError(err)}`);
+      return false;
+    }
+
+    let fd: number;
+    try {
+      fd = this.open();
+    } catch (err) {
+      this.reportFailure(err);
+      return false;
+    }
+
+    const chunk = this.needsObjectTypeRecord ? Buffer.concat([TRACE_REQUEST_OBJECT_TYPE_RECORD, body]) : body;
+    const { written, error } = writeFullySync(fd, chunk);
+    if (error === undefined) {
+      this.needsObjectTypeRecord = false;
+      this.failureReported = false;
+      return true;
+    }
+    if (fd !== STDOUT_FD) this.abandonFile(fd, written);
+    this.reportFailure(error);
+    return false;
+  }
+
+  /** Writes are synchronous, so there is never anything buffered. */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    this.isShutdown = true;
+    this.closeFile();
+    return Promise.resolve();
+  }
+
+  private encode(spans: ReadableSpan[]): Uint8Array {
+    if (this.format === 'jsonl') {
+      const json = JsonTraceSerializer.serializeRequest(spans);
+      if (json === undefined) throw new Error('the OTLP JSON serializer returned nothing');
+      // JSON.stringify never emits a raw newline, so one request is exactly one line.
+      return Buffer.concat([json, NEWLINE]);
+    }
+    const proto = ProtobufTraceSerializer.serializeRequest(spans);
+    if (proto === undefined) throw new Error('the OTLP protobuf serializer returned nothing');
+    return encodeKopsRecord(KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST, proto);
+  }
+
+  private open(): number {
+    if (this.path === undefined) return STDOUT_FD;
+    if (this.fd !== undefined) return this.fd;
+    makeParentDirectories(this.path);
+    // Append, unlike kops' O_TRUNC: with the agent in NODE_OPTIONS, child processes inherit the same
+    // OTEL_EXPORTER_OTLP_TRACES_FILE, and truncating would wipe their parent's spans. O_APPEND plus
+    // one write per record keeps concurrent writers' records whole.
+    this.fd = fs.openSync(this.path, 'a', FILE_MODE);
+    this.needsObjectTypeRecord = this.format === 'kops';
+    return this.fd;
+  }
+
+  // After a failed write: remove the partial record we appended, if any, so the file stays
+  // parseable (kops' reader cannot resynchronise after a torn record), then close so the next
+  // export starts again from open().
+  private abandonFile(fd: number, written: number): void {
+    if (written > 0) {
+      try {
+        const size = fs.fstatSync(fd).size;
+        if (size >= written) fs.ftruncateSync(fd, size - written);
+      } catch {
+        // Best effort: the reader reports and skips a torn record anyway.
+      }
+    }
+    this.closeFile();
+  }
+
+  private closeFile(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Closing can report a deferred write error; the data is already lost or written either way.
+    }
+  }
+
+  private reportFailure(err: unknown): void {
+    if (this.failureReported) return;
+    this.failureReported = true;
+    warn(`cannot write traces to ${this.describeTarget()}: ${describeFsError(err)}${this.from()}`);
+  }
+
+  private describeTarget(): string {
+    return this.path ?? 'stdout';
+  }
+
+  private from(): string {
+    return this.sourceVariable ? ` (from ${this.sourceVariable})` : '';
+  }
+}
+
+function makeParentDirectories(file: string): void {
+  const dir = path.dirname(file);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    // A regular file where a directory should be makes mkdir say "file already exists" (EEXIST),
+    // which reads as if the trace file were the problem: name the offending path instead.
+    const blocker = (err as NodeJS.ErrnoException).code === 'EEXIST' ? firstNonDirectory(dir) : undefined;
+    throw blocker === undefined ? err : new Error(`${blocker} is not a directory`);
+  }
+}
+
+function firstNonDirectory(dir: string): string | undefined {
+  const ancestors: string[] = [];
+  for (let d = dir; ancestors.at(-1) !== d; d = path.dirname(d)) ancestors.push(d);
+  for (const candidate of ancestors.reverse()) {
+    try {
+      if (!fs.statSync(candidate).isDirectory()) return candidate;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Node's fs messages repeat the path ("ENOTDIR: not a directory, open '/x/y'"); keep the reason. */
+function describeFsError(err: unknown): string {
+  const message = describeError(err);
+  const match = /^([A-Z][A-Z0-9_]*): ([^,]+),/.exec(message);
+  return match ? `${match[2]} (${match[1]})` : message;
+}
+
+// writeSync may write less than asked (a full disk), and fd 1 may be a non-blocking pipe that
+// answers EAGAIN while the reader catches up; sleep briefly and retry for up to about a second.
+const EAGAIN_RETRIES = 1000;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+function writeFullySync(fd: number, data: Uint8Array): { written: number; error?: unknown } {
+  let written = 0;
+  let retries = 0;
+  while (written < data.length) {
+    try {
+      const n = fs.writeSync(fd, data, written, data.length - written);
+      if (n === 0) return { written, error: new Error('write made no progress') };
+      written += n;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN' && retries++ < EAGAIN_RETRIES) {
+        Atomics.wait(sleepCell, 0, 0, 1);
+        continue;
+      }
+      return { written, error: err };
+    }
+  }
+  return { written };
+}

@@ -1,0 +1,3 @@
+// Public surface of the trace-file reader.
+export { parseTraceFile, readTraceFile, type TraceFileContents, type TraceFileError } from './read-trace-file';
+export { decodeExportTraceServiceRequest } from './otlp-protobuf';
