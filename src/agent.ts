@@ -66,7 +66,7 @@ function startOnce(options: AgentOptions): AgentHandle {
   }
   // Instrumentations first: the require hook must precede every module load, the exporters' own included.
   const enabledIds = new Set(config.instrumentations);
-  const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id)));
+  const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id) && (entry.applies?.() ?? true)));
 
   const counter = new EndedSpanCounter();
   const resource = buildResource(config, readAppPackage());

@@ -8,13 +8,21 @@ export interface InstrumentationEntry {
   /** Modules it patches; empty when it hooks something else (diagnostics channels, the Lambda runtime). */
   readonly modules: readonly string[];
   readonly defaultOn: boolean;
+  /** False when the instrumentation cannot apply to this process (it is then not loaded at all). */
+  applies?(): boolean;
   /** Loads the instrumentation's code and constructs it (enabled). */
   create(): Instrumentation;
 }
 
+/** Instrumentations that hook a runtime rather than a module, and when that runtime is present. */
+const RUNTIME_CHECKS: Record<string, () => boolean> = {
+  'aws-lambda': () => process.env.LAMBDA_TASK_ROOT !== undefined || process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined,
+};
+
 function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): InstrumentationEntry {
   return {
     id: row.id,
+    applies: RUNTIME_CHECKS[row.id],
     modules: row.modules,
     defaultOn: row.defaultOn,
     create() {
