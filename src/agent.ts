@@ -78,7 +78,7 @@ function startOnce(options: AgentOptions): AgentHandle {
     for (const instrumentation of instrumentations.instances) instrumentation.setMeterProvider(metrics.getMeterProvider());
   }
   const lifecycle = new Lifecycle(pipeline, counter, config.flushTimeoutMillis, signals);
-  lifecycle.installExitHandlers();
+  lifecycle.install();
   return {
     config,
     active: true,

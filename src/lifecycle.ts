@@ -1,7 +1,10 @@
-// Lifecycle: start, flush and shutdown of the pipeline, and what happens when the process ends.
-import type { Context } from '@opentelemetry/api';
+// Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
+import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { describeError, warn } from './logging';
+import type { Destination } from './sdk/exporters';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -28,20 +31,30 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
         clearTimeout(timer);
         resolve('done');
       },
-      (err: unknown) => {
+      () => {
+        // Export failures are counted and reported by the destinations themselves.
         clearTimeout(timer);
-        warn(`flushing spans failed: ${describeError(err)}`);
         resolve('done');
       },
     );
   });
 }
 
+/** Termination signals whose default action the agent preserves after flushing. */
+const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
+
+const EXIT_SENDER = path.join(__dirname, 'exit-sender.js');
+
 export class Lifecycle {
   private flushedAt = 0;
   /** Metrics and logs get one final flush when the loop first drains. */
   private signalsFlushed = false;
   private shutdownPromise?: Promise<void>;
+  /** Set once the process is ending: no exit path waits past it. */
+  private exitDeadline?: number;
+  private lossesReported = false;
+  private dyingBy?: TerminatingSignal;
 
   constructor(
     private readonly pipeline: TracePipeline,
@@ -49,6 +62,10 @@ export class Lifecycle {
     private readonly flushTimeoutMillis: number,
     private readonly signals: readonly SignalPipeline[] = [],
   ) {}
+
+  private get destinations(): readonly Destination[] {
+    return this.pipeline.destinations;
+  }
 
   /** Delivers every ended span, waiting at most the flush timeout. */
   async forceFlush(): Promise<Outcome> {
@@ -67,30 +84,136 @@ export class Lifecycle {
     return this.shutdownPromise;
   }
 
+  /** One warning per destination that lost spans, once per process. */
   private reportLosses(): void {
-    for (const exporter of this.pipeline.exporters) {
-      const { failedSpans, lastError } = exporter.stats;
-      if (failedSpans > 0) warn(`${failedSpans} span(s) could not be delivered to ${exporter.destination}: ${lastError}`);
+    if (this.lossesReported) return;
+    this.lossesReported = true;
+    for (const { tracker } of this.destinations) {
+      const undelivered = tracker.undelivered().length;
+      const summary = tracker.lossSummary();
+      if (summary === undefined && undelivered === 0) continue;
+      const parts = [summary, undelivered > 0 ? `${undelivered} still undelivered when the process ended` : undefined].filter(Boolean);
+      warn(`spans lost for ${tracker.destination}: ${parts.join('; ')}`);
     }
   }
 
-  /**
-   * Normal end: when the event loop drains, flush what ended since the last flush. A flush that
-   * outlives the timeout ends the process with the exit code it was about to have.
-   */
-  installExitHandlers(): void {
-    process.on('beforeExit', () => {
-      const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
-      if (this.counter.ended === this.flushedAt && !signalsPending) return;
-      this.signalsFlushed = true;
-      void this.forceFlush().then((outcome) => {
-        if (outcome === 'timeout') {
-          const destinations = this.pipeline.exporters.map((e) => e.destination).join(', ');
-          warn(`spans were still being exported to ${destinations} after ${this.flushTimeoutMillis} ms (OTEL_AGENT_FLUSH_TIMEOUT); exiting without waiting longer`);
-          this.reportLosses();
-          process.exit();
-        }
-      });
+  private startExitClock(): void {
+    this.exitDeadline ??= Date.now() + this.flushTimeoutMillis;
+  }
+
+  install(): void {
+    process.on('beforeExit', () => this.onBeforeExit());
+    process.on('exit', () => this.onExit());
+    for (const signal of TERMINATING_SIGNALS) {
+      const handler = () => this.onSignal(signal, handler);
+      process.on(signal, handler);
+    }
+    process.on('uncaughtExceptionMonitor', (err, origin) => this.onCrash(err, origin));
+  }
+
+  /** Normal end: the loop drained. Flush what is new; a flush past the timeout ends the process with its exit code. */
+  private onBeforeExit(): void {
+    const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
+    if (this.counter.ended === this.flushedAt && !signalsPending) return;
+    this.signalsFlushed = true;
+    this.startExitClock();
+    void this.forceFlush().then((outcome) => {
+      if (outcome === 'timeout') {
+        const destinations = this.destinations.map((d) => d.tracker.destination).join(', ');
+        warn(`spans were still being exported to ${destinations} after ${this.flushTimeoutMillis} ms (OTEL_AGENT_FLUSH_TIMEOUT); exiting without waiting longer`);
+        process.exit();
+      }
     });
+  }
+
+  /**
+   * 'exit' listeners run synchronously: nothing asynchronous completes any more. Spans not yet
+   * delivered (after process.exit(), a crash, or a flush cut short) go out synchronously: a file
+   * write, or a short-lived sender process the exiting process waits for, within the flush timeout.
+   */
+  private onExit(): void {
+    this.startExitClock();
+    for (const destination of this.destinations) {
+      const spans = destination.tracker.undelivered();
+      const remaining = (this.exitDeadline ?? 0) - Date.now();
+      if (spans.length === 0 || remaining <= 0) continue;
+      try {
+        if (deliverSync(destination, spans, remaining)) destination.tracker.markDelivered(spans);
+      } catch (err) {
+        destination.tracker.lastError = describeError(err);
+      }
+    }
+    this.reportLosses();
+  }
+
+  /**
+   * SIGTERM/SIGINT/SIGHUP. With a handler of the app's, the app decides what happens: the agent only
+   * flushes. Without one, Node would die by the signal: flush, then die by the same signal.
+   */
+  private onSignal(signal: TerminatingSignal, handler: () => void): void {
+    const appHandles = process.listeners(signal).some((l) => l !== handler);
+    if (appHandles) {
+      void this.forceFlush();
+      return;
+    }
+    const reraise = () => {
+      process.removeListener(signal, handler);
+      process.kill(process.pid, signal);
+    };
+    if (this.dyingBy) return reraise(); // a second signal while flushing: stop waiting
+    this.dyingBy = signal;
+    this.startExitClock();
+    void this.forceFlush().then(() => {
+      this.reportLosses();
+      reraise();
+    });
+  }
+
+  /** Records the crash on the active span; ends it when the process is going to die, so it is delivered at exit. */
+  private onCrash(err: unknown, origin: string): void {
+    try {
+      const span = trace.getActiveSpan();
+      if (!span || !span.isRecording()) return;
+      span.recordException(err instanceof Error ? err : String(err));
+      span.setStatus({ code: SpanStatusCode.ERROR, message: describeError(err) });
+      const handled = process.listenerCount('uncaughtException') > 0 || (origin === 'unhandledRejection' && process.listenerCount('unhandledRejection') > 0);
+      if (!handled) span.end();
+    } catch {
+      // Never interfere with the crash itself.
+    }
+  }
+}
+
+/** Delivers spans without the event loop; true when they arrived. */
+function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMillis: number): boolean {
+  const { config } = destination;
+  switch (config.kind) {
+    case 'file': {
+      const inner = destination.exporter.inner as { exportSync?: (s: ReadableSpan[]) => boolean };
+      return inner.exportSync?.(spans) ?? false;
+    }
+    case 'otlp': {
+      const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+      const serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+      const body = serializer.serializeRequest(spans);
+      if (!body) return false;
+      const request = { protocol: config.protocol, url: config.url, headers: config.headers, timeoutMillis: timeoutMillis };
+      // The sender must not load the agent again: no NODE_OPTIONS, and the SDK switched off.
+      const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
+      delete env.NODE_OPTIONS;
+      const result = spawnSync(process.execPath, [EXIT_SENDER, JSON.stringify(request)], {
+        input: Buffer.from(body),
+        env,
+        timeout: timeoutMillis,
+        stdio: ['pipe', 'ignore', 'pipe'],
+        windowsHide: true,
+      });
+      if (result.status === 0) return true;
+      destination.tracker.lastError = result.error ? describeError(result.error) : result.stderr?.toString().trim() || `sender exited with ${result.status ?? result.signal}`;
+      return false;
+    }
+    default:
+      // The console prints each span as it ends; Zipkin has no synchronous path.
+      return false;
   }
 }

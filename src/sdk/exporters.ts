@@ -1,9 +1,9 @@
 // Builds the configured trace exporters, loading only the exporter packages in use, each behind a guard.
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpExporterConfig, TraceExporterConfig } from '../config';
 import { describeError, warn } from '../logging';
 import { redactUrlCredentials } from '../redaction';
+import { DeliveryTracker, GuardedExporter } from './delivery';
 
 /** A name for messages: where spans go. */
 export function describeExporter(config: TraceExporterConfig): string {
@@ -59,64 +59,21 @@ function create(config: TraceExporterConfig): SpanExporter {
   }
 }
 
-/** Export outcome counters, reported at shutdown so no loss is silent. */
-export interface ExportStats {
-  exportedSpans: number;
-  failedSpans: number;
-  lastError?: string;
+/** Where spans go: the exporter's settings, the guarded exporter and its delivery accounting. */
+export interface Destination {
+  config: TraceExporterConfig;
+  exporter: GuardedExporter;
+  tracker: DeliveryTracker;
 }
 
-/**
- * Wraps an exporter so that a throw becomes a failed result, and the first failure prints one
- * warning naming the destination and the cause (later ones are counted, not printed).
- */
-export class GuardedExporter implements SpanExporter {
-  readonly stats: ExportStats = { exportedSpans: 0, failedSpans: 0 };
-  private warned = false;
-
-  constructor(
-    readonly inner: SpanExporter,
-    readonly destination: string,
-  ) {}
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    const done = (result: ExportResult) => {
-      if (result.code === ExportResultCode.SUCCESS) this.stats.exportedSpans += spans.length;
-      else this.fail(spans.length, result.error);
-      resultCallback(result);
-    };
-    try {
-      this.inner.export(spans, done);
-    } catch (err) {
-      done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-    }
-  }
-
-  private fail(count: number, error: unknown): void {
-    this.stats.failedSpans += count;
-    this.stats.lastError = error === undefined ? 'export failed' : describeError(error);
-    if (!this.warned) {
-      this.warned = true;
-      warn(`cannot export spans to ${this.destination}: ${this.stats.lastError} (the program is not affected; later failures are counted and reported at exit)`);
-    }
-  }
-
-  async forceFlush(): Promise<void> {
-    await this.inner.forceFlush?.();
-  }
-
-  async shutdown(): Promise<void> {
-    await this.inner.shutdown();
-  }
-}
-
-/** One guarded exporter per configured destination; a destination whose exporter cannot be built is skipped with a warning. */
-export function createExporters(configs: readonly TraceExporterConfig[]): { config: TraceExporterConfig; exporter: GuardedExporter }[] {
-  const out: { config: TraceExporterConfig; exporter: GuardedExporter }[] = [];
+/** One destination per configured exporter; one whose exporter cannot be built is skipped with a warning. */
+export function createDestinations(configs: readonly TraceExporterConfig[], maxQueueSize: number): Destination[] {
+  const out: Destination[] = [];
   for (const config of configs) {
     const destination = describeExporter(config);
     try {
-      out.push({ config, exporter: new GuardedExporter(create(config), destination) });
+      const tracker = new DeliveryTracker(destination, maxQueueSize);
+      out.push({ config, tracker, exporter: new GuardedExporter(create(config), tracker) });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);
     }

@@ -15,7 +15,8 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
-import { createExporters, type GuardedExporter } from './exporters';
+import { TrackingSpanProcessor } from './delivery';
+import { createDestinations, type Destination } from './exporters';
 
 export function createSampler(config: SamplerConfig): Sampler {
   switch (config.kind) {
@@ -53,15 +54,18 @@ export function createPropagator(names: readonly PropagatorName[]): TextMapPropa
 
 export interface TracePipeline {
   provider: TracerProvider;
-  exporters: GuardedExporter[];
+  destinations: Destination[];
 }
 
 /** `extraProcessors` run after the exporting ones (e.g. the lifecycle's ended-span counter). */
 export function createTracePipeline(config: AgentConfig, resource: Resource, extraProcessors: SpanProcessor[] = []): TracePipeline {
-  const built = createExporters(config.traceExporters);
-  const spanProcessors: SpanProcessor[] = built.map(({ config: exporterConfig, exporter }) =>
-    // The console is for people reading along: print each span as it ends.
-    exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch }),
+  const destinations = createDestinations(config.traceExporters, config.batch.maxQueueSize);
+  const spanProcessors: SpanProcessor[] = destinations.map(({ config: exporterConfig, exporter, tracker }) =>
+    new TrackingSpanProcessor(
+      // The console is for people reading along: print each span as it ends.
+      exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch }),
+      tracker,
+    ),
   );
   const provider = new TracerProvider({
     resource,
@@ -69,7 +73,7 @@ export function createTracePipeline(config: AgentConfig, resource: Resource, ext
     spanLimits: config.spanLimits,
     spanProcessors: [...spanProcessors, ...extraProcessors],
   });
-  return { provider, exporters: built.map((b) => b.exporter) };
+  return { provider, destinations };
 }
 
 /** Makes the pipeline the process-wide one (what instrumentations and @opentelemetry/api users get). */

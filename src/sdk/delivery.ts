@@ -1,0 +1,133 @@
+// Span accounting per destination: which ended spans are queued, in flight, delivered, dropped and why.
+import type { Context } from '@opentelemetry/api';
+import { TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { describeError, warn } from '../logging';
+
+/**
+ * Mirrors the batch processor's queue, so that at exit the agent knows exactly which spans have not
+ * reached the exporter yet (the SDK keeps its queue private), and counts every span that is lost.
+ */
+export class DeliveryTracker {
+  /** Ended, sampled spans not yet handed to the exporter (the batch processor's queue). */
+  readonly queued = new Set<ReadableSpan>();
+  /** Spans in an export that has not completed. */
+  readonly inFlight = new Set<ReadableSpan>();
+  delivered = 0;
+  droppedQueueFull = 0;
+  failed = 0;
+  lastError?: string;
+
+  constructor(
+    readonly destination: string,
+    private readonly maxQueueSize: number,
+  ) {}
+
+  /** Spans that were ended but are not known to be delivered: what an exit must still send. */
+  undelivered(): ReadableSpan[] {
+    return [...this.inFlight, ...this.queued];
+  }
+
+  /** Called for each ended span the processor accepts; mirrors BatchSpanProcessor's drop rule. */
+  accept(span: ReadableSpan): void {
+    if (this.queued.size >= this.maxQueueSize) this.droppedQueueFull++;
+    else this.queued.add(span);
+  }
+
+  /** Spans delivered by the exit path, outside the exporter. */
+  markDelivered(spans: readonly ReadableSpan[]): void {
+    for (const span of spans) {
+      this.queued.delete(span);
+      this.inFlight.delete(span);
+    }
+    this.delivered += spans.length;
+  }
+
+  /** One line on what was lost, or undefined when nothing was. */
+  lossSummary(): string | undefined {
+    const parts: string[] = [];
+    if (this.droppedQueueFull > 0) parts.push(`${this.droppedQueueFull} dropped because the queue was full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`);
+    if (this.failed > 0) parts.push(`${this.failed} not accepted by ${this.destination}: ${this.lastError ?? 'export failed'}`);
+    return parts.length > 0 ? `${parts.join('; ')}; ${this.delivered} delivered` : undefined;
+  }
+}
+
+/** Feeds the tracker, then passes every call on to the batch (or simple) processor. */
+export class TrackingSpanProcessor implements SpanProcessor {
+  constructor(
+    private readonly inner: SpanProcessor,
+    private readonly tracker: DeliveryTracker,
+  ) {}
+  onStart(span: Span, parentContext: Context): void {
+    this.inner.onStart(span, parentContext);
+  }
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) this.tracker.accept(span);
+    this.inner.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+/**
+ * Wraps an exporter: a throw becomes a failed result; outcomes feed the tracker; the first failure
+ * prints one warning naming the destination and the cause (later ones are counted, not printed).
+ */
+export class GuardedExporter implements SpanExporter {
+  private warned = false;
+
+  constructor(
+    readonly inner: SpanExporter,
+    readonly tracker: DeliveryTracker,
+  ) {}
+
+  get destination(): string {
+    return this.tracker.destination;
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const t = this.tracker;
+    for (const span of spans) {
+      t.queued.delete(span);
+      t.inFlight.add(span);
+    }
+    let settled = false;
+    const done = (result: ExportResult) => {
+      if (settled) return;
+      settled = true;
+      // Spans an exit already delivered are no longer in flight: do not count them twice.
+      const stillOurs = spans.filter((s) => t.inFlight.delete(s));
+      if (result.code === ExportResultCode.SUCCESS) t.delivered += stillOurs.length;
+      else this.fail(stillOurs.length, result.error);
+      resultCallback(result);
+    };
+    try {
+      this.inner.export(spans, done);
+    } catch (err) {
+      done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
+    }
+  }
+
+  private fail(count: number, error: unknown): void {
+    const t = this.tracker;
+    t.failed += count;
+    t.lastError = error === undefined ? 'export failed' : describeError(error);
+    if (!this.warned) {
+      this.warned = true;
+      warn(`cannot export spans to ${t.destination}: ${t.lastError} (the program is not affected; losses are counted and reported at exit)`);
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.inner.forceFlush?.();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.inner.shutdown();
+  }
+}
