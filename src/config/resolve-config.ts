@@ -1,6 +1,6 @@
 // resolveConfig: a pure function from an environment (and startAgent options) to the agent's typed config.
 import { DiagLogLevel } from '@opentelemetry/api';
-import { EnvReader, type Env } from './env-reader';
+import { EnvReader, showValue, type Env } from './env-reader';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
   CLOUD_RESOURCE_DETECTORS,
@@ -211,7 +211,7 @@ function readInstrumentations(r: EnvReader, context: ConfigContext, options: Age
   const check = (name: string, ids: string[]) =>
     ids.filter((id) => {
       if (known.has(id)) return true;
-      r.warn(`${name} names an unknown instrumentation "${id}"; known: ${[...known].join(', ')}`);
+      r.warn(`${name} names an unknown instrumentation "${showValue(id)}"; it is ignored (see the README for the list)`);
       return false;
     });
   const enabledList = options.instrumentations ?? r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');

@@ -1,13 +1,12 @@
 // Span accounting per destination: which ended spans are queued, in flight, delivered, dropped and why.
-import type { Context } from '@opentelemetry/api';
-import { TraceFlags } from '@opentelemetry/api';
+import { createNoopMeter, TraceFlags, type Context, type MeterProvider } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { describeError, warn } from '../logging';
 
 /**
- * Mirrors the batch processor's queue, so that at exit the agent knows exactly which spans have not
- * reached the exporter yet (the SDK keeps its queue private), and counts every span that is lost.
+ * Knows which ended spans have not reached the exporter yet (the SDK keeps its queue private), so an
+ * exit can still send them, and counts every span that is lost, and why.
  */
 export class DeliveryTracker {
   /** Ended, sampled spans not yet handed to the exporter (the batch processor's queue). */
@@ -18,6 +17,8 @@ export class DeliveryTracker {
   droppedQueueFull = 0;
   failed = 0;
   lastError?: string;
+  /** Set by the batch processor's self-observability counter when it drops the span being ended. */
+  droppedNow = false;
 
   constructor(
     readonly destination: string,
@@ -29,10 +30,23 @@ export class DeliveryTracker {
     return [...this.inFlight, ...this.queued];
   }
 
-  /** Called for each ended span the processor accepts; mirrors BatchSpanProcessor's drop rule. */
-  accept(span: ReadableSpan): void {
-    if (this.queued.size >= this.maxQueueSize) this.droppedQueueFull++;
-    else this.queued.add(span);
+  /**
+   * A meter provider for the batch processor's self-observability option: it reports the spans the
+   * processor drops because its queue is full (`otel.sdk.processor.span.processed`, error.type
+   * queue_full), which tells the tracker, synchronously, that the span just ended was not queued.
+   */
+  dropReporter(): MeterProvider {
+    const noop = createNoopMeter();
+    const meter = Object.create(noop) as typeof noop;
+    meter.createCounter = (name, options) => {
+      if (name !== 'otel.sdk.processor.span.processed') return noop.createCounter(name, options);
+      return {
+        add: (_value, attributes) => {
+          if (attributes?.['error.type'] === 'queue_full') this.droppedNow = true;
+        },
+      };
+    };
+    return { getMeter: () => meter };
   }
 
   /** Spans delivered by the exit path, outside the exporter. */
@@ -63,8 +77,16 @@ export class TrackingSpanProcessor implements SpanProcessor {
     this.inner.onStart(span, parentContext);
   }
   onEnd(span: ReadableSpan): void {
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0) this.tracker.accept(span);
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return this.inner.onEnd(span);
+    // Queued first: the processor may export it synchronously from inside onEnd.
+    const t = this.tracker;
+    t.queued.add(span);
+    t.droppedNow = false;
     this.inner.onEnd(span);
+    if (t.droppedNow) {
+      t.queued.delete(span);
+      t.droppedQueueFull++;
+    }
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush();

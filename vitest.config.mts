@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // End-to-end tests start many Node processes; two cores.
     maxWorkers: 2,
+    globalSetup: ['test/global-setup.ts'],
   },
 });
