@@ -92,7 +92,8 @@ export class Lifecycle {
       const undelivered = tracker.undelivered().length;
       const summary = tracker.lossSummary();
       if (summary === undefined && undelivered === 0) continue;
-      const parts = [summary, undelivered > 0 ? `${undelivered} still undelivered when the process ended` : undefined].filter(Boolean);
+      const why = tracker.lastError ? `last error: ${tracker.lastError}` : `no answer within OTEL_AGENT_FLUSH_TIMEOUT=${this.flushTimeoutMillis} ms`;
+      const parts = [summary, undelivered > 0 ? `${undelivered} undelivered when the process ended (${why})` : undefined].filter(Boolean);
       warn(`spans lost for ${tracker.destination}: ${parts.join('; ')}`);
     }
   }
@@ -118,11 +119,9 @@ export class Lifecycle {
     this.signalsFlushed = true;
     this.startExitClock();
     void this.forceFlush().then((outcome) => {
-      if (outcome === 'timeout') {
-        const destinations = this.destinations.map((d) => d.tracker.destination).join(', ');
-        warn(`spans were still being exported to ${destinations} after ${this.flushTimeoutMillis} ms (OTEL_AGENT_FLUSH_TIMEOUT); exiting without waiting longer`);
-        process.exit();
-      }
+      // Past the timeout the process ends with the exit code it was about to have; the exit
+      // handler reports what could not be delivered.
+      if (outcome === 'timeout') process.exit();
     });
   }
 
@@ -190,6 +189,7 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
   switch (config.kind) {
     case 'file': {
       const inner = destination.exporter.inner as { exportSync?: (s: ReadableSpan[]) => boolean };
+      // A file exporter is built eagerly (see createDestinations), so exportSync is at hand.
       return inner.exportSync?.(spans) ?? false;
     }
     case 'otlp': {

@@ -38,26 +38,26 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
   };
 
   const syncHooks = supportsSyncHooks();
-  // Core-module and module-less instrumentations start now: core modules are cached by
-  // require-in-the-middle on first load, and fetch (undici) has no module to wait for.
+  // With in-thread hooks, an instrumentation is created when the program first resolves a module it
+  // patches (before the module loads). Instrumentations with no module to wait for (fetch's
+  // diagnostics channels) start now, and so does everything when only the off-thread loader exists.
   const lazyByModule = new Map<string, InstrumentationEntry[]>();
-  const builtinsToSync = new Set<string>();
+  const builtins = new Set<string>();
   for (const entry of entries) {
-    const thirdParty = entry.modules.filter((m) => !isBuiltin(m));
-    entry.modules.filter(isBuiltin).forEach((m) => builtinsToSync.add(m));
-    if (!syncHooks || thirdParty.length === 0) {
+    entry.modules.filter(isBuiltin).forEach((m) => builtins.add(m.replace(/^node:/, '')));
+    if (!syncHooks || entry.modules.length === 0) {
       create(entry);
       continue;
     }
-    for (const m of thirdParty) lazyByModule.set(m, [...(lazyByModule.get(m) ?? []), entry]);
+    for (const m of entry.modules) lazyByModule.set(m, [...(lazyByModule.get(m) ?? []), entry]);
   }
-  if (instances.length === 0) ensureRequireHookFirst();
+  // The require hook shared by all instrumentations must precede every module load.
+  ensureRequireHookFirst();
 
-  // ESM imports of builtins bypass require-in-the-middle: load and patch them once, then
-  // refresh the ESM facades so `import { request } from 'node:http'` sees the patched function.
-  const pendingBuiltins = new Set([...builtinsToSync].map((m) => m.replace(/^node:/, '')));
+  // ESM imports of builtins bypass require-in-the-middle: load and patch them once through require,
+  // then refresh the ESM facades so `import { request } from 'node:http'` sees the patched function.
   const patchBuiltin = (name: string) => {
-    if (!pendingBuiltins.delete(name)) return;
+    if (!builtins.delete(name)) return;
     try {
       require(name);
       nodeModule.syncBuiltinESMExports();
@@ -66,7 +66,6 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
     }
   };
 
-  const esmModules = [...lazyByModule.keys()];
   if (syncHooks) {
     nodeModule.registerHooks({
       resolve(specifier, context, nextResolve) {
@@ -76,16 +75,16 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
           if (pending) {
             lazyByModule.delete(name);
             pending.forEach(create);
-          } else if (pendingBuiltins.size > 0 && !context.conditions?.includes('require')) {
-            patchBuiltin(name);
           }
+          if (builtins.has(name) && !context.conditions?.includes('require')) patchBuiltin(name);
         }
         return nextResolve(specifier, context);
       },
     });
+    const esmModules = [...lazyByModule.keys()].filter((m) => !isBuiltin(m));
     if (esmModules.length > 0) registerEsmHookSync(esmModules);
   } else {
-    [...pendingBuiltins].forEach(patchBuiltin);
+    [...builtins].forEach(patchBuiltin);
     const allModules = entries.flatMap((e) => e.modules).filter((m) => !isBuiltin(m));
     if (allModules.length > 0) registerEsmHookAsync(allModules);
   }
@@ -96,7 +95,10 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
  * @opentelemetry/instrumentation's require hook is created with the first instrumentation; it must
  * exist before the program's first require so that instrumentations created later see every load.
  */
+let anchored = false;
 function ensureRequireHookFirst(): void {
+  if (anchored) return;
+  anchored = true;
   const { InstrumentationBase } = require('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation');
   class RequireHookAnchor extends InstrumentationBase {
     protected init() {

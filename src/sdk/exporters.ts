@@ -1,5 +1,6 @@
 // Builds the configured trace exporters, loading only the exporter packages in use, each behind a guard.
-import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { OtlpExporterConfig, TraceExporterConfig } from '../config';
 import { describeError, warn } from '../logging';
 import { redactUrlCredentials } from '../redaction';
@@ -59,6 +60,29 @@ function create(config: TraceExporterConfig): SpanExporter {
   }
 }
 
+/**
+ * Builds the exporter on its first use. A program that never ends a span never loads an exporter
+ * package (the OTLP ones pull in the protobuf serializers and more: most of the agent's start-up).
+ */
+class LazyExporter implements SpanExporter {
+  private exporter?: SpanExporter;
+  constructor(private readonly config: TraceExporterConfig) {}
+  /** The real exporter, created now if it was not yet. Throws what its constructor throws. */
+  get instance(): SpanExporter {
+    this.exporter ??= create(this.config);
+    return this.exporter;
+  }
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.instance.export(spans, resultCallback);
+  }
+  async forceFlush(): Promise<void> {
+    await this.exporter?.forceFlush?.();
+  }
+  async shutdown(): Promise<void> {
+    await this.exporter?.shutdown();
+  }
+}
+
 /** Where spans go: the exporter's settings, the guarded exporter and its delivery accounting. */
 export interface Destination {
   config: TraceExporterConfig;
@@ -73,7 +97,9 @@ export function createDestinations(configs: readonly TraceExporterConfig[], maxQ
     const destination = describeExporter(config);
     try {
       const tracker = new DeliveryTracker(destination, maxQueueSize);
-      out.push({ config, tracker, exporter: new GuardedExporter(create(config), tracker) });
+      // Files are opened at the first write anyway; the console exporter is part of sdk-trace. Build those now.
+      const inner = config.kind === 'otlp' || config.kind === 'zipkin' ? new LazyExporter(config) : create(config);
+      out.push({ config, tracker, exporter: new GuardedExporter(inner, tracker) });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);
     }

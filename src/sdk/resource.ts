@@ -24,7 +24,7 @@ function detectorsFor(name: ResourceDetectorName): ResourceDetector[] {
     case 'serviceinstance':
       return [serviceInstanceIdDetector];
     case 'container':
-      return [lazyDetector('@opentelemetry/resource-detector-container', ['containerDetector'])];
+      return [deferredContainerDetector];
     case 'aws':
       return [lazyDetector('@opentelemetry/resource-detector-aws', ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector'])];
     case 'gcp':
@@ -45,6 +45,27 @@ const redactedProcessDetector: ResourceDetector = {
       result.attributes['process.command_args'] = redactArgs(args.map(String));
     }
     return result;
+  },
+};
+
+/**
+ * container.id is read asynchronously anyway (from /proc); loading the detector package after start-up
+ * keeps it off the program's start. The batch processor waits for the value before its first export.
+ */
+const deferredContainerDetector: ResourceDetector = {
+  detect(config) {
+    const id = new Promise<string | undefined>((resolve, reject) => {
+      setImmediate(() => {
+        try {
+          const { containerDetector } = require('@opentelemetry/resource-detector-container') as { containerDetector: ResourceDetector };
+          const value = containerDetector.detect(config).attributes?.['container.id'];
+          Promise.resolve(value).then((v) => resolve(v === undefined ? undefined : String(v)), reject);
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    return { attributes: { 'container.id': id } };
   },
 };
 
