@@ -82,7 +82,10 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
       },
     });
     const esmModules = [...lazyByModule.keys()].filter((m) => !isBuiltin(m));
-    if (esmModules.length > 0) registerEsmHookSync(esmModules);
+    if (esmModules.length > 0) {
+      registerEsmHookSync(esmModules);
+      guardBuiltinLoads();
+    }
   } else {
     [...builtins].forEach(patchBuiltin);
     const allModules = entries.flatMap((e) => e.modules).filter((m) => !isBuiltin(m));
@@ -125,6 +128,22 @@ function registerEsmHookSync(include: string[]): void {
   } catch (err) {
     warn(`ESM instrumentation is unavailable (import-in-the-middle failed to register): ${describeError(err)}`);
   }
+}
+
+/**
+ * import-in-the-middle's synchronous load hook mishandles some builtin loads (e.g. Node's own
+ * require of 'module' for `node -e`, or `require('node:module')`): it passes them on without their
+ * 'builtin' format and Node then tries to read a file named "module". Builtins are never wrapped
+ * (they are patched through require above), so answer their loads before it sees them. Registered
+ * after it, this hook runs first.
+ */
+function guardBuiltinLoads(): void {
+  nodeModule.registerHooks({
+    load(url, context, nextLoad) {
+      if (url.startsWith('node:') || nodeModule.isBuiltin(url)) return { format: 'builtin', source: null, shortCircuit: true } as unknown as nodeModule.LoadFnOutput;
+      return nextLoad(url, context);
+    },
+  });
 }
 
 function registerEsmHookAsync(include: string[]): void {

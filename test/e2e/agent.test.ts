@@ -311,3 +311,28 @@ describe('metrics and logs', () => {
     expect(receiver.requests.map((r) => r.path)).toContain('/v1/metrics');
   });
 });
+
+describe('programs that are not a script file', () => {
+  const cases: [string, string[], string | undefined, string][] = [
+    ['node -e', ['-e', "console.log(require('node:module').isBuiltin('fs'))"], undefined, 'true\n'],
+    ['node -p', ['-p', '6 * 7'], undefined, '42\n'],
+    ['node --input-type=module -e', ['--input-type=module', '-e', "import { createRequire } from 'node:module'; console.log(typeof createRequire)"], undefined, 'function\n'],
+    ['a script on stdin', [], "console.log('from stdin')", 'from stdin\n'],
+  ];
+  it.each(cases)('%s', async (_name, args, stdin, expected) => {
+    const { spawnSync } = await import('node:child_process');
+    const { makeAppDir, cleanEnv } = await import('../helpers/run-app');
+    const dir = makeAppDir({});
+    for (const preload of ['--import', '--require']) {
+      const run = spawnSync(process.execPath, [preload, '@org/otel-agent', ...args], { cwd: dir, env: cleanEnv(otlpEnv()), input: stdin ?? '', encoding: 'utf8' });
+      expect({ preload, stderr: run.stderr, stdout: run.stdout, status: run.status }).toEqual({ preload, stderr: '', stdout: expected, status: 0 });
+    }
+  });
+
+  it('builtins required with and without node: in a CJS app', async () => {
+    const app = `const m = require('node:module'); const fs = require('fs'); const t = require('node:test'); console.log(typeof m.createRequire, typeof fs.readFileSync, typeof t);`;
+    const run = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', preload: 'require', env: otlpEnv() });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('function function function\n');
+  });
+});
