@@ -31,7 +31,9 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
     if (loaded.has(entry.id)) return;
     loaded.add(entry.id);
     try {
-      instances.push(entry.create());
+      const instance = entry.create();
+      guardPatches(instance as WithModuleDefinitions, entry.id);
+      instances.push(instance);
     } catch (err) {
       warn(`instrumentation "${entry.id}" could not be loaded and is skipped: ${describeError(err)}`);
     }
@@ -98,6 +100,34 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
  * @opentelemetry/instrumentation's require hook is created with the first instrumentation; it must
  * exist before the program's first require so that instrumentations created later see every load.
  */
+type Patch = (moduleExports: unknown, moduleVersion?: string) => unknown;
+
+/**
+ * An instrumentation whose patch throws would throw out of the program's own require/import.
+ * Wrap every patch so a failure leaves that module unpatched, with one warning, and the program runs on.
+ */
+interface WithModuleDefinitions {
+  getModuleDefinitions?(): { name: string; patch?: Patch; files?: { name: string; patch?: Patch }[] }[];
+}
+export function guardPatches(instance: WithModuleDefinitions, id: string): void {
+  const guard = (target: { patch?: Patch }, what: string) => {
+    const patch = target.patch;
+    if (typeof patch !== 'function') return;
+    target.patch = function guardedPatch(this: unknown, moduleExports, moduleVersion) {
+      try {
+        return patch.call(this, moduleExports, moduleVersion);
+      } catch (err) {
+        warn(`instrumentation "${id}" failed to patch ${what}${moduleVersion ? `@${moduleVersion}` : ''}, which stays uninstrumented: ${describeError(err)}`);
+        return moduleExports;
+      }
+    };
+  };
+  for (const definition of instance.getModuleDefinitions?.() ?? []) {
+    guard(definition, definition.name);
+    for (const file of definition.files ?? []) guard(file, file.name);
+  }
+}
+
 let anchored = false;
 function ensureRequireHookFirst(): void {
   if (anchored) return;

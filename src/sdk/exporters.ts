@@ -64,12 +64,15 @@ function create(config: TraceExporterConfig): SpanExporter {
  * Builds the exporter on its first use. A program that never ends a span never loads an exporter
  * package (the OTLP ones pull in the protobuf serializers and more: most of the agent's start-up).
  */
-class LazyExporter implements SpanExporter {
+export class LazyExporter implements SpanExporter {
   private exporter?: SpanExporter;
-  constructor(private readonly config: TraceExporterConfig) {}
+  constructor(
+    private readonly config: TraceExporterConfig,
+    private readonly factory: (config: TraceExporterConfig) => SpanExporter = create,
+  ) {}
   /** The real exporter, created now if it was not yet. Throws what its constructor throws. */
   get instance(): SpanExporter {
-    this.exporter ??= create(this.config);
+    this.exporter ??= this.factory(this.config);
     return this.exporter;
   }
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {

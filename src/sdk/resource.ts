@@ -91,7 +91,7 @@ function resolveFromAgent(pkg: string): string {
 }
 
 /** A detector that throws or whose attributes reject costs one warning, never the program. */
-function guarded(name: string, detector: ResourceDetector): ResourceDetector {
+export function guardDetector(name: string, detector: ResourceDetector): ResourceDetector {
   return {
     detect(config) {
       try {
@@ -116,7 +116,7 @@ function guarded(name: string, detector: ResourceDetector): ResourceDetector {
 }
 
 export function buildResource(config: AgentConfig, app: AppPackage): Resource {
-  const detectors = config.resourceDetectors.flatMap((name) => detectorsFor(name).map((d) => guarded(name, d)));
+  const detectors = config.resourceDetectors.flatMap((name) => detectorsFor(name).map((d) => guardDetector(name, d)));
   const service: Record<string, string> = {};
   const serviceName = config.serviceName ?? app.name;
   const serviceVersion = config.serviceVersion ?? app.version;
