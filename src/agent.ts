@@ -1,14 +1,16 @@
 // Starts the agent once per process: configuration, instrumentations, pipeline, lifecycle.
-import { metrics } from '@opentelemetry/api';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { Resource } from '@opentelemetry/resources';
 import { resolveConfig, type AgentConfig, type AgentOptions } from './config';
 import { readAppPackage } from './environment';
 import { INSTRUMENTATIONS } from './instrumentations/registry';
 import { startInstrumentations } from './instrumentations/loader';
 import { EndedSpanCounter, Lifecycle } from './lifecycle';
 import { describeError, info, setLogLevel, warn } from './logging';
-import { startSignalPipelines } from './sdk/metrics-logs';
-import { buildResource } from './sdk/resource';
-import { createTracePipeline, registerGlobally } from './sdk/tracer-provider';
+import { DeferredPropagator, DeferredTracerProvider } from './sdk/deferred';
+import type { SignalPipeline } from './sdk/metrics-logs';
+import type { TracePipeline } from './sdk/tracer-provider';
 
 export interface AgentHandle {
   /** The configuration the agent runs with (undefined when it failed before resolving it). */
@@ -68,16 +70,30 @@ function startOnce(options: AgentOptions): AgentHandle {
   const enabledIds = new Set(config.instrumentations);
   const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id) && (entry.applies?.() ?? true)));
 
+  // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts, or now when
+  // metrics or logs need the resource at once.
   const counter = new EndedSpanCounter();
-  const resource = buildResource(config, readAppPackage());
-  const pipeline = createTracePipeline(config, resource, [counter]);
-  registerGlobally(pipeline, config);
-  const signals = startSignalPipelines(config, resource);
-  if (config.metricsExporters.length > 0) {
+  let pipeline: TracePipeline | undefined;
+  let resource: Resource | undefined;
+  const getResource = () => (resource ??= (require('./sdk/resource') as typeof import('./sdk/resource')).buildResource(config, readAppPackage()));
+  const buildPipeline = () => {
+    const { createTracePipeline } = require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider');
+    pipeline = createTracePipeline(config, getResource(), [counter]);
+    return pipeline.provider;
+  };
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
+  );
+  trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
+
+  let signals: SignalPipeline[] = [];
+  if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) {
+    signals = (require('./sdk/metrics-logs') as typeof import('./sdk/metrics-logs')).startSignalPipelines(config, getResource());
     // Instrumentations built before the meter provider hold no-op meters; later ones get the global one.
     for (const instrumentation of instrumentations.instances) instrumentation.setMeterProvider(metrics.getMeterProvider());
   }
-  const lifecycle = new Lifecycle(pipeline, counter, config.flushTimeoutMillis, signals);
+  const lifecycle = new Lifecycle(() => pipeline, counter, config.flushTimeoutMillis, signals);
   lifecycle.install();
   return {
     config,

@@ -1,7 +1,6 @@
 // Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
 import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describeError, warn } from './logging';
 import type { Destination } from './sdk/exporters';
@@ -57,27 +56,28 @@ export class Lifecycle {
   private dyingBy?: TerminatingSignal;
 
   constructor(
-    private readonly pipeline: TracePipeline,
+    /** The trace pipeline, once the first span has built it. */
+    private readonly pipeline: () => TracePipeline | undefined,
     private readonly counter: EndedSpanCounter,
     private readonly flushTimeoutMillis: number,
     private readonly signals: readonly SignalPipeline[] = [],
   ) {}
 
   private get destinations(): readonly Destination[] {
-    return this.pipeline.destinations;
+    return this.pipeline()?.destinations ?? [];
   }
 
   /** Delivers every ended span, waiting at most the flush timeout. */
   async forceFlush(): Promise<Outcome> {
     this.flushedAt = this.counter.ended;
-    const all = [this.pipeline.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())];
+    const all = [this.pipeline()?.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())];
     return withTimeout(Promise.all(all), this.flushTimeoutMillis);
   }
 
   /** Flushes, then stops the pipeline; reports spans that could not be delivered. Idempotent. */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
-      const all = [this.pipeline.provider.shutdown(), ...this.signals.map((s) => s.shutdown())];
+      const all = [this.pipeline()?.provider.shutdown(), ...this.signals.map((s) => s.shutdown())];
       await withTimeout(Promise.all(all), this.flushTimeoutMillis);
       this.reportLosses();
     })();
@@ -201,6 +201,7 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       // The sender must not load the agent again: no NODE_OPTIONS, and the SDK switched off.
       const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
       delete env.NODE_OPTIONS;
+      const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
       const result = spawnSync(process.execPath, [EXIT_SENDER, JSON.stringify(request)], {
         input: Buffer.from(body),
         env,

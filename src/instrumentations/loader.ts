@@ -52,6 +52,7 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
       continue;
     }
     for (const m of entry.modules) lazyByModule.set(m, [...(lazyByModule.get(m) ?? []), entry]);
+    for (const name of entry.globals ?? []) onFirstUseOfGlobal(name, () => create(entry));
   }
   // The require hook shared by all instrumentations must precede every module load.
   ensureRequireHookFirst();
@@ -100,6 +101,32 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[]):
  * @opentelemetry/instrumentation's require hook is created with the first instrumentation; it must
  * exist before the program's first require so that instrumentations created later see every load.
  */
+/**
+ * Calls `trigger` the first time the program reads or replaces `globalThis[name]`, then puts the
+ * original property back exactly as it was. Reading `fetch` comes before calling it, so the
+ * instrumentation is listening before the first request.
+ */
+function onFirstUseOfGlobal(name: string, trigger: () => void): void {
+  const original = Object.getOwnPropertyDescriptor(globalThis, name);
+  if (!original?.configurable) return;
+  const restore = () => {
+    Object.defineProperty(globalThis, name, original);
+    trigger();
+  };
+  Object.defineProperty(globalThis, name, {
+    configurable: true,
+    enumerable: original.enumerable,
+    get() {
+      restore();
+      return (globalThis as Record<string, unknown>)[name];
+    },
+    set(value: unknown) {
+      restore();
+      (globalThis as Record<string, unknown>)[name] = value;
+    },
+  });
+}
+
 type Patch = (moduleExports: unknown, moduleVersion?: string) => unknown;
 
 /**

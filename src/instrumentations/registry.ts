@@ -8,6 +8,8 @@ export interface InstrumentationEntry {
   /** Modules it patches; empty when it hooks something else (diagnostics channels, the Lambda runtime). */
   readonly modules: readonly string[];
   readonly defaultOn: boolean;
+  /** Globals whose first use means the instrumentation is needed (e.g. `fetch`, which has no module to load). */
+  readonly globals?: readonly string[];
   /** False when the instrumentation cannot apply to this process (it is then not loaded at all). */
   applies?(): boolean;
   /** Loads the instrumentation's code and constructs it (enabled). */
@@ -19,11 +21,19 @@ const RUNTIME_CHECKS: Record<string, () => boolean> = {
   'aws-lambda': () => process.env.LAMBDA_TASK_ROOT !== undefined || process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined,
 };
 
+/** Instrumentations of things a program uses without loading a module. */
+const GLOBAL_TRIGGERS: Record<string, { modules: string[]; globals: string[] }> = {
+  // Node's fetch is undici inside; the instrumentation listens on its diagnostics channels.
+  undici: { modules: ['undici'], globals: ['fetch'] },
+};
+
 function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): InstrumentationEntry {
+  const trigger = GLOBAL_TRIGGERS[row.id];
   return {
     id: row.id,
     applies: RUNTIME_CHECKS[row.id],
-    modules: row.modules,
+    globals: trigger?.globals,
+    modules: trigger ? [...row.modules, ...trigger.modules] : row.modules,
     defaultOn: row.defaultOn,
     create() {
       // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.

@@ -1,6 +1,5 @@
 // The trace pipeline: sampler, span processors, context manager and propagators, registered globally.
-import { context, propagation, trace, type TextMapPropagator } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import type { TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -76,9 +75,3 @@ export function createTracePipeline(config: AgentConfig, resource: Resource, ext
   return { provider, destinations };
 }
 
-/** Makes the pipeline the process-wide one (what instrumentations and @opentelemetry/api users get). */
-export function registerGlobally(pipeline: TracePipeline, config: AgentConfig): void {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(createPropagator(config.propagators));
-  trace.setGlobalTracerProvider(pipeline.provider);
-}
