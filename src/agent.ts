@@ -1,14 +1,10 @@
 // Starts the agent once per process: configuration, instrumentations, pipeline, lifecycle.
-import { context, metrics, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Resource } from '@opentelemetry/resources';
 import { resolveConfig, type AgentConfig, type AgentOptions } from './config';
 import { readAppPackage } from './environment';
 import { INSTRUMENTATIONS } from './instrumentations/registry';
 import { startInstrumentations } from './instrumentations/loader';
-import { EndedSpanCounter, Lifecycle } from './lifecycle';
 import { describeError, info, setLogLevel, warn } from './logging';
-import { DeferredPropagator, DeferredTracerProvider } from './sdk/deferred';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -72,20 +68,27 @@ function startOnce(options: AgentOptions): AgentHandle {
 
   // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts, or now when
   // metrics or logs need the resource at once.
+  const { EndedSpanCounter, Lifecycle } = require('./lifecycle') as typeof import('./lifecycle');
   const counter = new EndedSpanCounter();
   let pipeline: TracePipeline | undefined;
   let resource: Resource | undefined;
   const getResource = () => (resource ??= (require('./sdk/resource') as typeof import('./sdk/resource')).buildResource(config, readAppPackage()));
   const buildPipeline = () => {
+    if (pipeline) return pipeline.provider;
     const { createTracePipeline } = require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider');
+    // Context only matters once there are spans: the context manager comes with the first one.
+    const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     pipeline = createTracePipeline(config, getResource(), [counter]);
     return pipeline.provider;
   };
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const { context, metrics, propagation, trace } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { DeferredPropagator, DeferredTracerProvider } = require('./sdk/deferred') as typeof import('./sdk/deferred');
   propagation.setGlobalPropagator(
     new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
   );
   trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
+  if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) buildPipeline();
 
   let signals: SignalPipeline[] = [];
   if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) {

@@ -1,5 +1,7 @@
 // Agent diagnostics: one-line warnings to stderr, each printed once, never thrown.
-import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+import type { DiagLogLevel } from '@opentelemetry/api';
+
+const INFO = 60 as DiagLogLevel.INFO;
 
 const PREFIX = '[otel-agent]';
 const seen = new Set<string>();
@@ -20,15 +22,17 @@ export function warn(message: string): void {
 
 /** Informational line, printed only when OTEL_LOG_LEVEL is info or more verbose. */
 export function info(message: string): void {
-  if (verbosity >= DiagLogLevel.INFO) sink(`${PREFIX} ${message}`);
+  if (verbosity >= INFO) sink(`${PREFIX} ${message}`);
 }
 
-let verbosity: DiagLogLevel = DiagLogLevel.NONE;
+let verbosity = 0 as DiagLogLevel;
 
 /** Routes the OpenTelemetry diag logger to the console at the configured level. */
 export function setLogLevel(level: DiagLogLevel): void {
   verbosity = level;
-  if (level > DiagLogLevel.NONE) {
+  if (level > 0) {
+    // Loaded only when asked for: a disabled or quiet agent loads no OpenTelemetry code for this.
+    const { diag, DiagConsoleLogger } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
     diag.setLogger(new DiagConsoleLogger(), { logLevel: level, suppressOverrideMessage: true });
   }
 }

@@ -1,5 +1,5 @@
 // resolveConfig: a pure function from an environment (and startAgent options) to the agent's typed config.
-import { DiagLogLevel } from '@opentelemetry/api';
+import type { DiagLogLevel } from '@opentelemetry/api';
 import { EnvReader, showValue, type Env } from './env-reader';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
@@ -19,14 +19,15 @@ export const DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000;
 const KAR_DEFAULT_SERVICE_NAME = 'kubevirt-actions-runner';
 const KAR_DEFAULT_SERVICE_VERSION = 'unknown';
 
+// DiagLogLevel's values, spelled out so that reading the configuration loads no OpenTelemetry code.
 const LOG_LEVELS: Record<string, DiagLogLevel> = {
-  none: DiagLogLevel.NONE,
-  error: DiagLogLevel.ERROR,
-  warn: DiagLogLevel.WARN,
-  info: DiagLogLevel.INFO,
-  debug: DiagLogLevel.DEBUG,
-  verbose: DiagLogLevel.VERBOSE,
-  all: DiagLogLevel.ALL,
+  none: 0 as DiagLogLevel.NONE,
+  error: 30 as DiagLogLevel.ERROR,
+  warn: 50 as DiagLogLevel.WARN,
+  info: 60 as DiagLogLevel.INFO,
+  debug: 70 as DiagLogLevel.DEBUG,
+  verbose: 80 as DiagLogLevel.VERBOSE,
+  all: 9999 as DiagLogLevel.ALL,
 };
 
 export function resolveConfig(env: Env, context: ConfigContext, options: AgentOptions = {}): ResolvedConfig {
@@ -103,11 +104,11 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
 
 function readLogLevel(r: EnvReader): DiagLogLevel {
   const value = r.string('OTEL_LOG_LEVEL')?.toLowerCase();
-  if (value === undefined) return DiagLogLevel.NONE;
+  if (value === undefined) return LOG_LEVELS.none;
   const level = LOG_LEVELS[value];
   if (level === undefined) {
     r.invalid('OTEL_LOG_LEVEL', value, `one of ${Object.keys(LOG_LEVELS).join(', ')}`, 'none');
-    return DiagLogLevel.NONE;
+    return LOG_LEVELS.none;
   }
   return level;
 }
