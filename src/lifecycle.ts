@@ -70,8 +70,14 @@ export class Lifecycle {
   /** Delivers every ended span, waiting at most the flush timeout. */
   async forceFlush(): Promise<Outcome> {
     this.flushedAt = this.counter.ended;
-    const all = [this.pipeline()?.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())];
-    return withTimeout(Promise.all(all), this.flushTimeoutMillis);
+    const destinations = this.destinations;
+    // First the batch processors hand everything over, then the exporters wait for the answers.
+    const all = Promise.allSettled([this.pipeline()?.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())]).then(() =>
+      Promise.allSettled(destinations.map((d) => d.exporter.forceFlush())),
+    );
+    const outcome = await withTimeout(all, this.flushTimeoutMillis);
+    if (outcome === 'timeout') destinations.forEach((d) => d.exporter.release());
+    return outcome;
   }
 
   /** Flushes, then stops the pipeline; reports spans that could not be delivered. Idempotent. */

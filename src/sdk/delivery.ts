@@ -15,6 +15,8 @@ export class DeliveryTracker {
   readonly inFlight = new Set<ReadableSpan>();
   delivered = 0;
   droppedQueueFull = 0;
+  /** Dropped because too many spans were already on their way to a slow collector. */
+  droppedInFlight = 0;
   failed = 0;
   lastError?: string;
   /** Set by the batch processor's self-observability counter when it drops the span being ended. */
@@ -62,6 +64,7 @@ export class DeliveryTracker {
   lossSummary(): string | undefined {
     const parts: string[] = [];
     if (this.droppedQueueFull > 0) parts.push(`${this.droppedQueueFull} dropped because the queue was full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`);
+    if (this.droppedInFlight > 0) parts.push(`${this.droppedInFlight} dropped because the collector was too slow (more than ${this.maxQueueSize} spans awaiting its answer)`);
     if (this.failed > 0) parts.push(`${this.failed} not accepted by ${this.destination}: ${this.lastError ?? 'export failed'}`);
     return parts.length > 0 ? `${parts.join('; ')}; ${this.delivered} delivered` : undefined;
   }
@@ -100,12 +103,23 @@ export class TrackingSpanProcessor implements SpanProcessor {
  * Wraps an exporter: a throw becomes a failed result; outcomes feed the tracker; the first failure
  * prints one warning naming the destination and the cause (later ones are counted, not printed).
  */
+export interface GuardOptions {
+  /**
+   * Answer the batch processor as soon as the spans are handed over, instead of when the collector
+   * answers: the processor's own export timer would otherwise hold the process open while a slow
+   * collector thinks. Spans awaiting an answer stay counted as in flight, up to `maxInFlight`.
+   */
+  answerEarly?: boolean;
+  maxInFlight?: number;
+}
+
 export class GuardedExporter implements SpanExporter {
   private warned = false;
 
   constructor(
-    readonly inner: SpanExporter,
+    readonly inner: SpanExporter & { release?(): void },
     readonly tracker: DeliveryTracker,
+    private readonly options: GuardOptions = {},
   ) {}
 
   get destination(): string {
@@ -114,10 +128,21 @@ export class GuardedExporter implements SpanExporter {
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     const t = this.tracker;
-    for (const span of spans) {
-      t.queued.delete(span);
-      t.inFlight.add(span);
+    for (const span of spans) t.queued.delete(span);
+    const { answerEarly = false, maxInFlight = Number.POSITIVE_INFINITY } = this.options;
+    // At least one batch may always be on its way, as with the batch processor alone.
+    if (answerEarly && t.inFlight.size > 0 && t.inFlight.size + spans.length > maxInFlight) {
+      t.droppedInFlight += spans.length;
+      resultCallback({ code: ExportResultCode.FAILED, error: new Error('too many spans awaiting the collector') });
+      return;
     }
+    for (const span of spans) t.inFlight.add(span);
+    let answered = false;
+    const answer = (result: ExportResult) => {
+      if (answered) return;
+      answered = true;
+      resultCallback(result);
+    };
     let settled = false;
     const done = (result: ExportResult) => {
       if (settled) return;
@@ -126,13 +151,19 @@ export class GuardedExporter implements SpanExporter {
       const stillOurs = spans.filter((s) => t.inFlight.delete(s));
       if (result.code === ExportResultCode.SUCCESS) t.delivered += stillOurs.length;
       else this.fail(stillOurs.length, result.error);
-      resultCallback(result);
+      answer(result);
     };
     try {
       this.inner.export(spans, done);
     } catch (err) {
       done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
     }
+    if (answerEarly) answer({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** Stop holding the process open for answers still awaited (a flush timed out). */
+  release(): void {
+    this.inner.release?.();
   }
 
   private fail(count: number, error: unknown): void {

@@ -1,7 +1,7 @@
 // Builds the configured trace exporters, loading only the exporter packages in use, each behind a guard.
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import type { OtlpExporterConfig, TraceExporterConfig } from '../config';
+import type { TraceExporterConfig } from '../config';
 import { describeError, warn } from '../logging';
 import { redactUrlCredentials } from '../redaction';
 import { DeliveryTracker, GuardedExporter } from './delivery';
@@ -20,31 +20,12 @@ export function describeExporter(config: TraceExporterConfig): string {
   }
 }
 
-function createOtlp(config: OtlpExporterConfig): SpanExporter {
-  const common = { url: config.url, timeoutMillis: config.timeoutMillis, compression: config.compression as never };
-  switch (config.protocol) {
-    case 'http/protobuf': {
-      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
-      return new OTLPTraceExporter({ ...common, headers: config.headers });
-    }
-    case 'http/json': {
-      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-      return new OTLPTraceExporter({ ...common, headers: config.headers });
-    }
-    case 'grpc': {
-      const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc') as typeof import('@opentelemetry/exporter-trace-otlp-grpc');
-      const { Metadata } = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-      const metadata = new Metadata();
-      for (const [k, v] of Object.entries(config.headers)) metadata.set(k, v);
-      return new OTLPTraceExporter({ ...common, metadata });
-    }
-  }
-}
-
 function create(config: TraceExporterConfig): SpanExporter {
   switch (config.kind) {
-    case 'otlp':
-      return createOtlp(config);
+    case 'otlp': {
+      const { BackgroundOtlpExporter } = require('./background-otlp-exporter') as typeof import('./background-otlp-exporter');
+      return new BackgroundOtlpExporter(config);
+    }
     case 'console': {
       const { ConsoleSpanExporter } = require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
       return new ConsoleSpanExporter();
@@ -84,6 +65,9 @@ export class LazyExporter implements SpanExporter {
   async shutdown(): Promise<void> {
     await this.exporter?.shutdown();
   }
+  release(): void {
+    (this.exporter as { release?(): void } | undefined)?.release?.();
+  }
 }
 
 /** Where spans go: the exporter's settings, the guarded exporter and its delivery accounting. */
@@ -102,7 +86,8 @@ export function createDestinations(configs: readonly TraceExporterConfig[], maxQ
       const tracker = new DeliveryTracker(destination, maxQueueSize);
       // Files are opened at the first write anyway; the console exporter is part of sdk-trace. Build those now.
       const inner = config.kind === 'otlp' || config.kind === 'zipkin' ? new LazyExporter(config) : create(config);
-      out.push({ config, tracker, exporter: new GuardedExporter(inner, tracker) });
+      const guard = config.kind === 'otlp' ? { answerEarly: true, maxInFlight: maxQueueSize } : {};
+      out.push({ config, tracker, exporter: new GuardedExporter(inner, tracker, guard) });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);
     }

@@ -336,3 +336,37 @@ describe('programs that are not a script file', () => {
     expect(run.stdout).toBe('function function function\n');
   });
 });
+
+describe('legacy Jaeger settings end to end', () => {
+  it('OTEL_TRACES_EXPORTER=jaeger with a collector endpoint and basic auth reaches OTLP on port 4318 of the same host', async () => {
+    let jaegerHost: Receiver;
+    try {
+      jaegerHost = await startReceiver({ httpPort: 4318 });
+    } catch (err) {
+      console.log(`skipped: port 4318 on 127.0.0.1 is busy (${(err as Error).message})`);
+      return;
+    }
+    try {
+      const run = await runApp({
+        files: { 'app.cjs': HTTP_APP_CJS, 'package.json': PACKAGE_JSON },
+        entry: 'app.cjs',
+        env: {
+          OTEL_TRACES_EXPORTER: 'jaeger',
+          OTEL_EXPORTER_JAEGER_ENDPOINT: 'http://127.0.0.1:14268/api/traces',
+          OTEL_EXPORTER_JAEGER_USER: 'alice',
+          OTEL_EXPORTER_JAEGER_PASSWORD: 'wonderland',
+        },
+      });
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe(
+        '[otel-agent] warning: legacy Jaeger settings mapped to OTLP: OTEL_TRACES_EXPORTER=jaeger -> otlp (http/protobuf); ' +
+          'OTEL_EXPORTER_JAEGER_ENDPOINT=http://127.0.0.1:14268/api/traces -> http://127.0.0.1:4318/v1/traces; ' +
+          'OTEL_EXPORTER_JAEGER_USER/PASSWORD -> an Authorization: Basic header\n',
+      );
+      expectConnectedHttpTrace(await jaegerHost.waitForSpans(hasHttpPair));
+      expect(jaegerHost.requests[0].headers.authorization).toBe(`Basic ${Buffer.from('alice:wonderland').toString('base64')}`);
+    } finally {
+      await jaegerHost.close();
+    }
+  });
+});

@@ -27,12 +27,15 @@ console.log('done');
     expect(run.stdout).toBe('done\n');
     const warnings = warningsOf(run.stderr);
     expect(warnings).toHaveLength(1);
-    const [, dropped, delivered] = /: (\d+) dropped because the queue was full \(OTEL_BSP_MAX_QUEUE_SIZE=10\); (\d+) delivered$/.exec(warnings[0]) ?? [];
-    expect(warnings[0]).toContain(`spans lost for OTLP http/protobuf ${receiver.httpUrl}/v1/traces`);
-    // Every span is accounted for: delivered (and received) or reported dropped.
-    expect(Number(dropped) + Number(delivered)).toBe(100);
-    expect(Number(dropped)).toBeGreaterThan(0);
-    const spans = await receiver.waitForSpans((s) => s.length >= Number(delivered));
+    expect(warnings[0]).toContain(`spans lost for OTLP http/protobuf ${receiver.httpUrl}/v1/traces: `);
+    const count = (re: RegExp) => Number(re.exec(warnings[0])?.[1] ?? 0);
+    const queueFull = count(/(\d+) dropped because the queue was full \(OTEL_BSP_MAX_QUEUE_SIZE=10\)/);
+    const tooSlow = count(/(\d+) dropped because the collector was too slow/);
+    const delivered = count(/(\d+) delivered$/);
+    // Every span is accounted for: delivered (and received) or reported dropped, with the reason.
+    expect(queueFull + tooSlow + delivered).toBe(100);
+    expect(queueFull).toBeGreaterThan(0);
+    const spans = await receiver.waitForSpans((s) => s.length >= delivered);
     expect(new Set(spans.map((s) => s.name)).size).toBe(Number(delivered));
   });
 
@@ -113,5 +116,46 @@ const { trace } = require('@opentelemetry/api'); trace.getTracer('t').startSpan(
     expect(withAgent.stderr.split('\n').filter((l) => !l.startsWith('[otel-agent]'))).toEqual(without.stderr.split('\n'));
     // The defaults were used: the span still arrived.
     await receiver.waitForSpans((s) => s.some((x) => x.name === 's'));
+  });
+});
+
+describe('a misbehaving collector never reaches the program', () => {
+  // 50 requests to the app's own server while the collector misbehaves; all succeed, output and exit code unchanged.
+  const SERVER_APP = `
+const http = require('http');
+const server = http.createServer((req, res) => res.end('ok'));
+server.listen(0, '127.0.0.1', async () => {
+  let ok = 0;
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve, reject) => http.get('http://127.0.0.1:' + server.address().port + '/r' + i, (res) => { res.resume(); res.on('end', () => { if (res.statusCode === 200) ok++; resolve(); }); }).on('error', reject));
+  }
+  console.log('ok', ok);
+  server.close();
+  process.exitCode = 4;
+});
+`;
+  it.each([
+    ['slow (answers after 30 s)', { kind: 'delay', ms: 30_000 }],
+    ['HTTP 500', { kind: 'status', code: 500 }],
+    ['HTTP 429 with Retry-After', { kind: 'status', code: 429, retryAfterSeconds: 1 }],
+    ['connection reset', { kind: 'reset' }],
+  ] as const)('%s', async (_name, behavior) => {
+    receiver.setBehavior(behavior);
+    const run = await runApp({
+      files: { 'app.cjs': SERVER_APP },
+      entry: 'app.cjs',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_BSP_SCHEDULE_DELAY: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '16', OTEL_AGENT_FLUSH_TIMEOUT: '1000' },
+      timeoutMs: 20_000,
+    });
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(4);
+    expect(run.stdout).toBe('ok 50\n');
+    // The export did reach the collector while the program was running.
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    const warnings = warningsOf(run.stderr);
+    expect(warnings.length).toBeLessThanOrEqual(2);
+    expect(run.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('[otel-agent]'))).toEqual([]);
+    // Whatever was lost is said, with the destination.
+    if (behavior.kind !== 'delay') expect(warnings.at(-1)).toContain(`spans lost for OTLP http/protobuf ${receiver.httpUrl}/v1/traces`);
   });
 });

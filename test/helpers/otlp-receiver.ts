@@ -59,6 +59,8 @@ export type ReceiverBehavior =
 
 export interface ReceiverOptions {
   behavior?: ReceiverBehavior;
+  /** A fixed HTTP port (e.g. 4318, for settings that imply the OTLP port); default: any free port. */
+  httpPort?: number;
 }
 
 export interface Receiver {
@@ -385,10 +387,10 @@ class OtlpReceiver implements Receiver {
     this.behavior = behavior;
   }
 
-  async listen(): Promise<void> {
+  async listen(httpPort = 0): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.httpServer.once('error', reject);
-      this.httpServer.listen(0, '127.0.0.1', resolve);
+      this.httpServer.listen(httpPort, '127.0.0.1', resolve);
     });
     this.httpUrl = `http://127.0.0.1:${(this.httpServer.address() as AddressInfo).port}`;
 
@@ -567,6 +569,6 @@ function decodeHttpBody(body: Buffer, headers: IncomingHttpHeaders, transport: T
 /** Start HTTP and gRPC OTLP trace receivers on 127.0.0.1 with OS-assigned ports. */
 export async function startReceiver(opts: ReceiverOptions = {}): Promise<Receiver> {
   const receiver = new OtlpReceiver(opts.behavior ?? { kind: 'ok' });
-  await receiver.listen();
+  await receiver.listen(opts.httpPort);
   return receiver;
 }

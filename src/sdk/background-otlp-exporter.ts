@@ -1,0 +1,103 @@
+// OTLP exporter that encodes in the main thread (upstream serializers) and sends from an unref'd worker thread.
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import * as path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { OtlpExporterConfig } from '../config';
+import type { ExportReply } from '../export-worker';
+
+const WORKER = path.join(__dirname, '..', 'export-worker.js');
+
+/**
+ * The upstream OTLP exporters hold the event loop while a request or a retry is pending: with a slow
+ * or unreachable collector a finished program would wait for them (seconds). Here the network part
+ * runs in a worker that does not keep the process alive; the lifecycle holds it only while it
+ * deliberately flushes, bounded by the flush timeout.
+ */
+export class BackgroundOtlpExporter implements SpanExporter {
+  private worker?: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, (result: ExportResult) => void>();
+  private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
+
+  constructor(private readonly config: OtlpExporterConfig) {
+    const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+    this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+    // No preloads in the worker: the agent must not trace its own exports.
+    const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
+    worker.on('message', ({ id, ok, error }: ExportReply) => {
+      const done = this.pending.get(id);
+      this.pending.delete(id);
+      if (this.pending.size === 0 && !this.holding) worker.unref();
+      done?.(ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
+    });
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', () => {
+      if (this.worker === worker) this.worker = undefined;
+      this.failAll(new Error('the export worker stopped'));
+    });
+    // After the listeners: attaching a 'message' listener refs the worker again.
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+
+  private failAll(error: Error): void {
+    const callbacks = [...this.pending.values()];
+    this.pending.clear();
+    for (const done of callbacks) done({ code: ExportResultCode.FAILED, error });
+  }
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    const body = this.serializer.serializeRequest(spans);
+    if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
+    const id = this.nextId++;
+    this.pending.set(id, resultCallback);
+    const worker = this.start();
+    if (this.holding) worker.ref();
+    // Copied, not transferred: a serializer may return a view on a buffer it reuses.
+    worker.postMessage({ id, body });
+  }
+
+  /** While true, pending exports keep the process alive (a flush the lifecycle is waiting for). */
+  private holding = false;
+
+  /** Resolves when every pending export has an answer; holds the process open meanwhile. */
+  forceFlush(): Promise<void> {
+    if (this.pending.size === 0 || !this.worker) return Promise.resolve();
+    const worker = this.worker;
+    this.holding = true;
+    worker.ref();
+    const waits = [...this.pending.keys()].map(
+      (id) =>
+        new Promise<void>((resolve) => {
+          const original = this.pending.get(id);
+          this.pending.set(id, (result) => {
+            original?.(result);
+            resolve();
+          });
+        }),
+    );
+    return Promise.all(waits).then(() => {
+      this.holding = false;
+      worker.unref();
+    });
+  }
+
+  /** Stops waiting: pending exports no longer hold the process (the flush timed out). */
+  release(): void {
+    this.holding = false;
+    this.worker?.unref();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.forceFlush();
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
