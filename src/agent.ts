@@ -64,7 +64,7 @@ function startOnce(options: AgentOptions): AgentHandle {
   }
   // Instrumentations first: the require hook must precede every module load, the exporters' own included.
   const enabledIds = new Set(config.instrumentations);
-  const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id) && (entry.applies?.() ?? true)));
+  const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id) && (entry.applies?.() ?? true)), config);
 
   // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts, or now when
   // metrics or logs need the resource at once.

@@ -2,6 +2,7 @@
 import * as nodeModule from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { describeError, warn } from '../logging';
+import type { AgentConfig } from '../config';
 import type { InstrumentationEntry } from './registry';
 
 export interface LoadedInstrumentations {
@@ -24,14 +25,14 @@ export function packageNameOf(specifier: string): string | undefined {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-export function startInstrumentations(entries: readonly InstrumentationEntry[]): LoadedInstrumentations {
+export function startInstrumentations(entries: readonly InstrumentationEntry[], config: AgentConfig): LoadedInstrumentations {
   const loaded = new Set<string>();
   const instances: Instrumentation[] = [];
   const create = (entry: InstrumentationEntry) => {
     if (loaded.has(entry.id)) return;
     loaded.add(entry.id);
     try {
-      const instance = entry.create();
+      const instance = entry.create(config);
       guardPatches(instance as WithModuleDefinitions, entry.id);
       instances.push(instance);
     } catch (err) {

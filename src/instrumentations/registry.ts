@@ -1,5 +1,6 @@
 // Every instrumentation the agent can load: the upstream ones (generated table) and the agent's own.
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { AgentConfig } from '../config';
 import { UPSTREAM_INSTRUMENTATIONS } from './upstream/table';
 
 export interface InstrumentationEntry {
@@ -12,8 +13,8 @@ export interface InstrumentationEntry {
   readonly globals?: readonly string[];
   /** False when the instrumentation cannot apply to this process (it is then not loaded at all). */
   applies?(): boolean;
-  /** Loads the instrumentation's code and constructs it (enabled). */
-  create(): Instrumentation;
+  /** Loads the instrumentation's code and constructs it (enabled), configured from the agent's config. */
+  create(config: AgentConfig): Instrumentation;
 }
 
 /** Instrumentations that hook a runtime rather than a module, and when that runtime is present. */
