@@ -50,6 +50,13 @@ export function start(options: AgentOptions = {}): AgentHandle {
   return handle;
 }
 
+/** On when asked; by default when the process joins a trace it inherited (a worker thread never gets one). */
+function wantsProcessSpan(config: AgentConfig, inherited: boolean): boolean {
+  if (config.processSpan === 'off') return false;
+  if (config.processSpan === 'on') return true;
+  return inherited && (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+}
+
 function startOnce(options: AgentOptions): AgentHandle {
   const { config, warnings } = resolveConfig(process.env, { knownInstrumentations: INSTRUMENTATIONS }, options);
   setLogLevel(config.logLevel);
@@ -73,16 +80,20 @@ function startOnce(options: AgentOptions): AgentHandle {
   let pipeline: TracePipeline | undefined;
   let resource: Resource | undefined;
   const getResource = () => (resource ??= (require('./sdk/resource') as typeof import('./sdk/resource')).buildResource(config, readAppPackage()));
+  // A TRACEPARENT from the parent process is the parent of this process's own spans.
+  const { readInheritedContext, createContextManager, ProcessSpan } = require('./process-context') as typeof import('./process-context');
+  const inherited = readInheritedContext(process.env);
+  if (inherited.warning) warn(inherited.warning);
+  const { context, metrics, propagation, trace, ROOT_CONTEXT } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  let baseContext = inherited.context ?? ROOT_CONTEXT;
   const buildPipeline = () => {
     if (pipeline) return pipeline.provider;
     const { createTracePipeline } = require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider');
     // Context only matters once there are spans: the context manager comes with the first one.
-    const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    context.setGlobalContextManager(createContextManager(() => baseContext));
     pipeline = createTracePipeline(config, getResource(), [counter]);
     return pipeline.provider;
   };
-  const { context, metrics, propagation, trace } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   const { DeferredPropagator, DeferredTracerProvider } = require('./sdk/deferred') as typeof import('./sdk/deferred');
   propagation.setGlobalPropagator(
     new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
@@ -98,6 +109,12 @@ function startOnce(options: AgentOptions): AgentHandle {
   }
   const lifecycle = new Lifecycle(() => pipeline, counter, config.flushTimeoutMillis, signals);
   lifecycle.install();
+  if (wantsProcessSpan(config, inherited.context !== undefined)) {
+    buildPipeline();
+    const processSpan = ProcessSpan.start(trace.getTracer('@org/otel-agent'), baseContext, config.processSpanName);
+    baseContext = trace.setSpan(baseContext, processSpan.span);
+    lifecycle.processSpan = processSpan;
+  }
   return {
     config,
     active: true,

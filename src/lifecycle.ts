@@ -3,6 +3,7 @@ import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import * as path from 'node:path';
 import { describeError, warn } from './logging';
+import type { ProcessSpan } from './process-context';
 import type { Destination } from './sdk/exporters';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
@@ -54,6 +55,8 @@ export class Lifecycle {
   private exitDeadline?: number;
   private lossesReported = false;
   private dyingBy?: TerminatingSignal;
+  /** The span of the whole run, when there is one: ended by whichever exit path comes first. */
+  processSpan?: ProcessSpan;
 
   constructor(
     /** The trace pipeline, once the first span has built it. */
@@ -110,16 +113,19 @@ export class Lifecycle {
 
   install(): void {
     process.on('beforeExit', () => this.onBeforeExit());
-    process.on('exit', () => this.onExit());
+    process.on('exit', (code) => this.onExit(code));
+    process.on('uncaughtExceptionMonitor', (err, origin) => this.onCrash(err, origin));
+    // Signals reach only the main thread.
+    if (!isMainThread()) return;
     for (const signal of TERMINATING_SIGNALS) {
       const handler = () => this.onSignal(signal, handler);
       process.on(signal, handler);
     }
-    process.on('uncaughtExceptionMonitor', (err, origin) => this.onCrash(err, origin));
   }
 
   /** Normal end: the loop drained. Flush what is new; a flush past the timeout ends the process with its exit code. */
   private onBeforeExit(): void {
+    this.processSpan?.end({ exitCode: currentExitCode() });
     const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
     if (this.counter.ended === this.flushedAt && !signalsPending) return;
     this.signalsFlushed = true;
@@ -136,7 +142,8 @@ export class Lifecycle {
    * delivered (after process.exit(), a crash, or a flush cut short) go out synchronously: a file
    * write, or a short-lived sender process the exiting process waits for, within the flush timeout.
    */
-  private onExit(): void {
+  private onExit(code: number): void {
+    this.processSpan?.end({ exitCode: code });
     this.startExitClock();
     for (const destination of this.destinations) {
       const spans = destination.tracker.undelivered();
@@ -167,6 +174,7 @@ export class Lifecycle {
     };
     if (this.dyingBy) return reraise(); // a second signal while flushing: stop waiting
     this.dyingBy = signal;
+    this.processSpan?.end({ signal });
     this.startExitClock();
     void this.forceFlush().then(() => {
       this.reportLosses();
@@ -176,6 +184,7 @@ export class Lifecycle {
 
   /** Records the crash on the active span; ends it when the process is going to die, so it is delivered at exit. */
   private onCrash(err: unknown, origin: string): void {
+    this.processSpan?.recordCrash(err);
     try {
       const span = trace.getActiveSpan();
       if (!span || !span.isRecording()) return;
@@ -187,6 +196,15 @@ export class Lifecycle {
       // Never interfere with the crash itself.
     }
   }
+}
+
+function currentExitCode(): number {
+  const code = Number(process.exitCode ?? 0);
+  return Number.isInteger(code) ? code : 0;
+}
+
+function isMainThread(): boolean {
+  return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
 }
 
 /** Delivers spans without the event loop; true when they arrived. */

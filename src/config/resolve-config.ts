@@ -1,6 +1,7 @@
 // resolveConfig: a pure function from an environment (and startAgent options) to the agent's typed config.
 import type { DiagLogLevel } from '@opentelemetry/api';
 import { EnvReader, showValue, type Env } from './env-reader';
+import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
   CLOUD_RESOURCE_DETECTORS,
@@ -98,8 +99,41 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
     logsExporters: readSignalExporters(r, 'OTEL_LOGS_EXPORTER'),
     logLevel,
     flushTimeoutMillis: options.flushTimeoutMillis ?? r.integer('OTEL_AGENT_FLUSH_TIMEOUT', 0, 600_000) ?? DEFAULT_FLUSH_TIMEOUT_MILLIS,
+    processSpan: readProcessSpan(r),
+    processSpanName: r.string('OTEL_AGENT_PROCESS_SPAN_NAME'),
+    childProcessPropagation: r.boolean('OTEL_AGENT_CHILD_PROCESS_PROPAGATION') ?? true,
+    functionSpans: readFunctionSpans(r),
+    commandRulesFile: r.string('OTEL_AGENT_COMMAND_RULES'),
+    redaction: readRedaction(r),
     sources: r.sources,
   };
+}
+
+function readProcessSpan(r: EnvReader): AgentConfig['processSpan'] {
+  const value = r.string('OTEL_AGENT_PROCESS_SPAN')?.toLowerCase();
+  if (value === undefined || value === 'auto') return 'auto';
+  if (value === 'true' || value === 'on') return 'on';
+  if (value === 'false' || value === 'off') return 'off';
+  r.invalid('OTEL_AGENT_PROCESS_SPAN', value, 'true, false or auto', 'auto');
+  return 'auto';
+}
+
+function readFunctionSpans(r: EnvReader): AgentConfig['functionSpans'] {
+  const { modules, warnings } = parseFunctionSpans(r.string('OTEL_AGENT_FUNCTION_SPANS'));
+  warnings.forEach((w) => r.warn(w));
+  return modules;
+}
+
+/** Redaction is tuned with extra flags; only the exact value "off" turns it off, never by accident. */
+function readRedaction(r: EnvReader): AgentConfig['redaction'] {
+  const extraFlags = (r.string('OTEL_AGENT_REDACT_FLAGS') ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const mode = r.string('OTEL_AGENT_REDACTION');
+  if (mode === 'off') {
+    r.warn('OTEL_AGENT_REDACTION=off: command lines are recorded without redaction; secrets in them will be exported');
+    return { enabled: false, extraFlags };
+  }
+  if (mode !== undefined && mode !== 'on') r.invalid('OTEL_AGENT_REDACTION', mode, 'on or off (exactly)', 'on');
+  return { enabled: true, extraFlags };
 }
 
 function readLogLevel(r: EnvReader): DiagLogLevel {

@@ -1,5 +1,6 @@
 // The typed configuration the agent runs on: everything resolveConfig() derives from an environment.
 import type { DiagLogLevel } from '@opentelemetry/api';
+import type { ModuleFunctionsSpec } from '../instrumentations/function-spans/spec';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type TraceFileFormat = 'jsonl' | 'kops';
@@ -89,6 +90,17 @@ export interface AgentConfig {
   logLevel: DiagLogLevel;
   /** Upper bound on the flush at exit. */
   flushTimeoutMillis: number;
+  /** A span covering the whole run: 'auto' = when a TRACEPARENT was inherited. */
+  processSpan: 'auto' | 'on' | 'off';
+  processSpanName?: string;
+  /** Put TRACEPARENT/TRACESTATE/BAGGAGE into the environment of child processes and workers. */
+  childProcessPropagation: boolean;
+  /** Exported functions to wrap in spans (OTEL_AGENT_FUNCTION_SPANS). */
+  functionSpans: ModuleFunctionsSpec[];
+  /** Path of the rules file for child-process spans (OTEL_AGENT_COMMAND_RULES). */
+  commandRulesFile?: string;
+  /** Redaction of secrets in recorded command lines. */
+  redaction: { enabled: boolean; extraFlags: string[] };
   /** Setting name -> value and origin. Secrets are redacted. */
   sources: Record<string, SettingSource>;
 }

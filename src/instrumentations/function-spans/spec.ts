@@ -1,0 +1,98 @@
+// Parses OTEL_AGENT_FUNCTION_SPANS: which exported functions of which modules to wrap in spans.
+//
+//   spec      := module '[' function (',' function)* ']' (';' spec)*
+//   function  := exportPath ('=' spanName)? ('(' attribute (',' attribute)* ')')?
+//   attribute := name (':' argumentPath)?      e.g. vmTemplate  or  package.name:0.name
+//
+// `exportPath` is an export name, or a dotted path such as `Scheduler.prototype.build`.
+// Without an argument path, the i-th attribute records the i-th argument.
+
+export interface FunctionAttributeSpec {
+  /** Attribute name. */
+  name: string;
+  /** Argument index, then property names. */
+  path: (number | string)[];
+}
+
+export interface FunctionSpanSpec {
+  /** Export path inside the module, e.g. ['createResources'] or ['Scheduler', 'prototype', 'build']. */
+  exportPath: string[];
+  spanName: string;
+  attributes: FunctionAttributeSpec[];
+}
+
+export interface ModuleFunctionsSpec {
+  /** As written: a relative path (to the working directory), an absolute path, or a package name. */
+  module: string;
+  functions: FunctionSpanSpec[];
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+const ATTRIBUTE_NAME = /^[A-Za-z_][\w.-]*$/;
+
+/** Splits on `separator` outside parentheses and brackets. */
+function splitTopLevel(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '(' || ch === '[') depth++;
+    if (ch === ')' || ch === ']') depth--;
+    if (ch === separator && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}
+
+function parseAttribute(text: string, index: number): FunctionAttributeSpec | string {
+  const [name, pathText] = text.split(':').map((s) => s.trim());
+  if (!ATTRIBUTE_NAME.test(name)) return `attribute "${text}" is not a valid attribute name`;
+  if (pathText === undefined) return { name, path: [index] };
+  const [first, ...rest] = pathText.split('.');
+  if (!/^\d+$/.test(first) || rest.some((p) => !IDENT.test(p))) return `attribute "${text}": "${pathText}" is not an argument path like 0 or 0.name`;
+  return { name, path: [Number(first), ...rest] };
+}
+
+function parseFunction(text: string): FunctionSpanSpec | string {
+  const m = /^([^=(]+?)\s*(?:=\s*([^(]+?))?\s*(?:\((.*)\))?$/s.exec(text);
+  if (!m) return `"${text}" is not of the form name, name=SpanName or name=SpanName(attr,...)`;
+  const [, exportText, spanNameText, attributesText] = m;
+  const exportPath = exportText.split('.').map((s) => s.trim());
+  if (exportPath.some((p) => !IDENT.test(p))) return `"${exportText}" is not an export name`;
+  const spanName = (spanNameText ?? exportText).trim();
+  if (spanName === '') return `"${text}" has an empty span name`;
+  const attributes: FunctionAttributeSpec[] = [];
+  const attributeTexts = attributesText === undefined ? [] : splitTopLevel(attributesText, ',');
+  for (const [i, a] of attributeTexts.entries()) {
+    const parsed = parseAttribute(a, i);
+    if (typeof parsed === 'string') return parsed;
+    attributes.push(parsed);
+  }
+  return { exportPath, spanName, attributes };
+}
+
+/** Parses the whole variable; each bad part costs one warning (naming it) and the rest still applies. */
+export function parseFunctionSpans(value: string | undefined, variable = 'OTEL_AGENT_FUNCTION_SPANS'): { modules: ModuleFunctionsSpec[]; warnings: string[] } {
+  const modules: ModuleFunctionsSpec[] = [];
+  const warnings: string[] = [];
+  if (value === undefined || value.trim() === '') return { modules, warnings };
+  for (const part of splitTopLevel(value, ';')) {
+    const m = /^(.+?)\[(.*)\]$/s.exec(part);
+    if (!m) {
+      warnings.push(`${variable}: "${part}" is not of the form module[function,...]; it is ignored`);
+      continue;
+    }
+    const [, moduleText, functionsText] = m;
+    const functions: FunctionSpanSpec[] = [];
+    for (const fnText of splitTopLevel(functionsText, ',')) {
+      const parsed = parseFunction(fnText);
+      if (typeof parsed === 'string') warnings.push(`${variable}: in ${moduleText.trim()}: ${parsed}; it is ignored`);
+      else functions.push(parsed);
+    }
+    if (functions.length > 0) modules.push({ module: moduleText.trim(), functions });
+  }
+  return { modules, warnings };
+}
