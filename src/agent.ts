@@ -71,7 +71,13 @@ function startOnce(options: AgentOptions): AgentHandle {
   }
   // Instrumentations first: the require hook must precede every module load, the exporters' own included.
   const enabledIds = new Set(config.instrumentations);
-  const instrumentations = startInstrumentations(INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id) && (entry.applies?.() ?? true)), config);
+  const functionSpanTargets =
+    config.functionSpans.length > 0 ? (require('./instrumentations/function-spans') as typeof import('./instrumentations/function-spans')).startFunctionSpans(config.functionSpans) : [];
+  const instrumentations = startInstrumentations(
+    INSTRUMENTATIONS.filter((entry) => enabledIds.has(entry.id) && (entry.applies?.() ?? true)),
+    config,
+    functionSpanTargets,
+  );
 
   // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts, or now when
   // metrics or logs need the resource at once.

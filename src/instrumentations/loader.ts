@@ -25,7 +25,8 @@ export function packageNameOf(specifier: string): string | undefined {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-export function startInstrumentations(entries: readonly InstrumentationEntry[], config: AgentConfig): LoadedInstrumentations {
+/** `extraEsmInclude`: more modules (absolute files or package names) the ESM hook must wrap, e.g. for function spans. */
+export function startInstrumentations(entries: readonly InstrumentationEntry[], config: AgentConfig, extraEsmInclude: readonly string[] = []): LoadedInstrumentations {
   const loaded = new Set<string>();
   const instances: Instrumentation[] = [];
   const create = (entry: InstrumentationEntry) => {
@@ -85,14 +86,14 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[], 
         return nextResolve(specifier, context);
       },
     });
-    const esmModules = [...lazyByModule.keys()].filter((m) => !isBuiltin(m));
+    const esmModules = [...[...lazyByModule.keys()].filter((m) => !isBuiltin(m)), ...extraEsmInclude];
     if (esmModules.length > 0) {
       registerEsmHookSync(esmModules);
       guardBuiltinLoads();
     }
   } else {
     [...builtins].forEach(patchBuiltin);
-    const allModules = entries.flatMap((e) => e.modules).filter((m) => !isBuiltin(m));
+    const allModules = [...entries.flatMap((e) => e.modules).filter((m) => !isBuiltin(m)), ...extraEsmInclude];
     if (allModules.length > 0) registerEsmHookAsync(allModules);
   }
   return { loaded, instances, mode: syncHooks ? 'sync-hooks' : 'async-loader' };
