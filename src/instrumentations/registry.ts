@@ -59,4 +59,14 @@ const METRICS_ONLY = new Set(['host-metrics', 'runtime-node']);
 
 export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
   ...UPSTREAM_INSTRUMENTATIONS.filter((row) => !METRICS_ONLY.has(row.id)).map(upstreamEntry),
+  {
+    id: 'worker_threads',
+    modules: ['worker_threads'],
+    defaultOn: true,
+    applies: () => true,
+    create: (config) => {
+      const { WorkerThreadsInstrumentation } = require('./worker-threads') as typeof import('./worker-threads');
+      return new WorkerThreadsInstrumentation({ enabled: config.childProcessPropagation });
+    },
+  },
 ];
