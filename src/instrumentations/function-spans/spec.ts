@@ -30,14 +30,14 @@ export interface ModuleFunctionsSpec {
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 const ATTRIBUTE_NAME = /^[A-Za-z_][\w.-]*$/;
 
-/** Splits on `separator` outside parentheses and brackets. */
-function splitTopLevel(text: string, separator: string): string[] {
+/** Splits on `separator` outside `open`...`close` pairs (unbalanced input never hides a separator for good). */
+function splitTopLevel(text: string, separator: string, open: string, close: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let current = '';
   for (const ch of text) {
-    if (ch === '(' || ch === '[') depth++;
-    if (ch === ')' || ch === ']') depth--;
+    if (ch === open) depth++;
+    if (ch === close) depth = Math.max(0, depth - 1);
     if (ch === separator && depth === 0) {
       parts.push(current);
       current = '';
@@ -65,7 +65,7 @@ function parseFunction(text: string): FunctionSpanSpec | string {
   const spanName = (spanNameText ?? exportText).trim();
   if (spanName === '') return `"${text}" has an empty span name`;
   const attributes: FunctionAttributeSpec[] = [];
-  const attributeTexts = attributesText === undefined ? [] : splitTopLevel(attributesText, ',');
+  const attributeTexts = attributesText === undefined ? [] : splitTopLevel(attributesText, ',', '(', ')');
   for (const [i, a] of attributeTexts.entries()) {
     const parsed = parseAttribute(a, i);
     if (typeof parsed === 'string') return parsed;
@@ -79,7 +79,7 @@ export function parseFunctionSpans(value: string | undefined, variable = 'OTEL_A
   const modules: ModuleFunctionsSpec[] = [];
   const warnings: string[] = [];
   if (value === undefined || value.trim() === '') return { modules, warnings };
-  for (const part of splitTopLevel(value, ';')) {
+  for (const part of splitTopLevel(value, ';', '[', ']')) {
     const m = /^(.+?)\[(.*)\]$/s.exec(part);
     if (!m) {
       warnings.push(`${variable}: "${part}" is not of the form module[function,...]; it is ignored`);
@@ -87,7 +87,7 @@ export function parseFunctionSpans(value: string | undefined, variable = 'OTEL_A
     }
     const [, moduleText, functionsText] = m;
     const functions: FunctionSpanSpec[] = [];
-    for (const fnText of splitTopLevel(functionsText, ',')) {
+    for (const fnText of splitTopLevel(functionsText, ',', '(', ')')) {
       const parsed = parseFunction(fnText);
       if (typeof parsed === 'string') warnings.push(`${variable}: in ${moduleText.trim()}: ${parsed}; it is ignored`);
       else functions.push(parsed);
