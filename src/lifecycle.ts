@@ -226,13 +226,18 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
       delete env.NODE_OPTIONS;
       const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
-      const result = spawnSync(process.execPath, [EXIT_SENDER, JSON.stringify(request)], {
-        input: Buffer.from(body),
-        env,
-        timeout: timeoutMillis,
-        stdio: ['pipe', 'ignore', 'pipe'],
-        windowsHide: true,
-      });
+      const { context } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+      // The agent's own sender is not a child process of the program's: no span for it.
+      const result = context.with(suppressTracing(context.active()), () =>
+        spawnSync(process.execPath, [EXIT_SENDER, JSON.stringify(request)], {
+          input: Buffer.from(body),
+          env,
+          timeout: timeoutMillis,
+          stdio: ['pipe', 'ignore', 'pipe'],
+          windowsHide: true,
+        }),
+      );
       if (result.status === 0) return true;
       destination.tracker.lastError = result.error ? describeError(result.error) : result.stderr?.toString().trim() || `sender exited with ${result.status ?? result.signal}`;
       return false;

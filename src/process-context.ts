@@ -2,7 +2,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, trace, type Context, type ContextManager, type Span, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { showValue } from './config/env-reader';
-import { REDACTED, redactArgs } from './redaction';
+import { capArgs, redactArgs } from './redaction';
 
 export interface InheritedContext {
   /** The parent of the process's spans, when a valid TRACEPARENT (or BAGGAGE) was inherited. */
@@ -53,8 +53,7 @@ export class ProcessSpan {
 
   static start(tracer: Tracer, parent: Context, name: string | undefined): ProcessSpan {
     const script = process.argv[1];
-    const args = redactArgs(process.argv.slice(2));
-    const commandArgs = [process.argv0, ...(script ? [script] : []), ...args].join(' ');
+    const commandArgs = capArgs([process.argv0, ...(script ? [script] : []), ...redactArgs(process.argv.slice(2))], 4096).args;
     const span = tracer.startSpan(
       name ?? (script ? path.basename(script) : 'node'),
       {
@@ -64,7 +63,7 @@ export class ProcessSpan {
           'process.executable.name': path.basename(process.execPath),
           'process.executable.path': process.execPath,
           ...(script ? { 'process.command': script } : {}),
-          'process.command_args': commandArgs.length > 4096 ? `${commandArgs.slice(0, 4096)}${REDACTED}` : commandArgs,
+          'process.command_args': commandArgs,
           'process.args_count': process.argv.length,
           'process.working_directory': process.cwd(),
         },

@@ -1,6 +1,7 @@
 // Every instrumentation the agent can load: the upstream ones (generated table) and the agent's own.
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { AgentConfig } from '../config';
+import { warn } from '../logging';
 import { UPSTREAM_INSTRUMENTATIONS } from './upstream/table';
 
 export interface InstrumentationEntry {
@@ -67,6 +68,26 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
     create: (config) => {
       const { WorkerThreadsInstrumentation } = require('./worker-threads') as typeof import('./worker-threads');
       return new WorkerThreadsInstrumentation({ enabled: config.childProcessPropagation });
+    },
+  },
+  {
+    id: 'child_process',
+    modules: ['child_process'],
+    defaultOn: true,
+    create: (config) => {
+      const { ChildProcessInstrumentation, loadRulesFile } = require('./child-process') as typeof import('./child-process');
+      let rules: ReturnType<typeof loadRulesFile>['rules'] | undefined;
+      if (config.commandRulesFile) {
+        const loaded = loadRulesFile(config.commandRulesFile);
+        loaded.warnings.forEach((w) => warn(`OTEL_AGENT_COMMAND_RULES: ${w}`));
+        rules = loaded.rules;
+      }
+      return new ChildProcessInstrumentation({
+        propagateContext: config.childProcessPropagation,
+        redaction: config.redaction.enabled ? 'on' : 'off',
+        redactFlags: config.redaction.extraFlags,
+        rules,
+      });
     },
   },
 ];

@@ -1,0 +1,114 @@
+// Redaction of secrets in recorded command lines (src/redaction.ts).
+import { describe, expect, it } from 'vitest';
+import {
+  REDACTED,
+  capArgs,
+  executableBaseName,
+  isShell,
+  redactArgs,
+  redactCommand,
+  redactShellScript,
+  redactUrlCredentials,
+  secretFlagsFor,
+  simpleCommandOf,
+} from '../../src/redaction';
+
+const R = REDACTED;
+
+describe('redactArgs', () => {
+  it('redacts the values of secret-named flags, separate or with =', () => {
+    expect(redactArgs(['--password', 'hunter2', '--token=abc', '--jitconfig', 'eyJhYmMi', '--api-key', 'k', '--name', 'web'])).toEqual([
+      '--password', R, `--token=${R}`, '--jitconfig', R, '--api-key', R, '--name', 'web',
+    ]);
+  });
+  it('keeps boolean secret-named flags from eating the next argument', () => {
+    expect(redactArgs(['login', '--password-stdin', '-u', 'bob', 'registry.example'])).toEqual(['login', '--password-stdin', '-u', 'bob', 'registry.example']);
+  });
+  it('redacts secret KEY=value pairs, also inside a flag value', () => {
+    expect(redactArgs(['API_KEY=xyz', 'DB_PASSWORD=p', 'MODE=fast', '--env=GITHUB_TOKEN=abc', '-e', 'AWS_SECRET_ACCESS_KEY=zz'])).toEqual([
+      `API_KEY=${R}`, `DB_PASSWORD=${R}`, 'MODE=fast', `--env=GITHUB_TOKEN=${R}`, '-e', `AWS_SECRET_ACCESS_KEY=${R}`,
+    ]);
+  });
+  it('redacts JWTs, long tokens, private keys and well-known token prefixes', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl';
+    const long = 'a'.repeat(20) + '0123456789ABCDEFGHIJ';
+    expect(redactArgs([jwt, long, '-----BEGIN RSA PRIVATE KEY-----\nMII...', 'ghp_abcdefgh1234', 'short', 'v1.2.3'])).toEqual([R, R, R, R, 'short', 'v1.2.3']);
+  });
+  it('redacts credentials in URLs and secret query parameters', () => {
+    expect(redactArgs(['https://user:pw@git.example/repo.git', 'https://api.example/x?token=abc&page=2', 'https://example.org/plain'])).toEqual([
+      `https://${R}@git.example/repo.git`, `https://api.example/x?token=${R}&page=2`, 'https://example.org/plain',
+    ]);
+    expect(redactUrlCredentials('clone https://x-access-token:ghs_1@github.com/o/r')).toBe(`clone https://${R}@github.com/o/r`);
+  });
+  it('redacts secret headers and JSON fields', () => {
+    expect(redactArgs(['-H', 'Authorization: Bearer abc.def', '-H', 'Content-Type: application/json', '-d', '{"password":"x","user":"u"}'])).toEqual([
+      '-H', `Authorization: ${R}`, '-H', 'Content-Type: application/json', '-d', `{"password":"${R}","user":"u"}`,
+    ]);
+    expect(redactArgs(['-c', 'http.extraHeader=Authorization: basic dXNlcjpwdw=='])).toEqual(['-c', `http.extraHeader=Authorization: ${R}`]);
+  });
+  it('takes extra value flags (program-specific -c)', () => {
+    expect(redactArgs(['-c', 'abc', '-n', 'x'], ['-c'])).toEqual(['-c', R, '-n', 'x']);
+    expect(redactArgs(['-c=abc'], ['-c'])).toEqual([`-c=${R}`]);
+  });
+});
+
+describe('redactCommand', () => {
+  it('treats -c of the KubeVirt actions runner and GitHub runner scripts as a secret', () => {
+    for (const exe of ['kar', '/usr/local/bin/kubevirt-actions-runner', 'runner', './run.sh']) {
+      expect(redactCommand(exe, ['-c', 'base64config', '--name', 'r1']), exe).toEqual(['-c', R, '--name', 'r1']);
+    }
+    expect(redactCommand('./config.sh', ['--url', 'https://github.com/org', '--token', 'AAAA', '--pat', 'ghp_x'])).toEqual(['--url', 'https://github.com/org', '--token', R, '--pat', R]);
+  });
+  it('does not treat -c of other programs as a secret', () => {
+    expect(redactCommand('git', ['-c', 'core.autocrlf=false', 'status'])).toEqual(['-c', 'core.autocrlf=false', 'status']);
+    expect(redactCommand('python3', ['-c', 'print(1)'])).toEqual(['-c', 'print(1)']);
+  });
+  it('keeps a shell -c script readable and redacts the secrets inside it', () => {
+    expect(redactCommand('/bin/sh', ['-c', 'deploy --token xyz --env prod && PASSWORD=s3cret make install'])).toEqual([
+      '-c', `deploy --token ${R} --env prod && PASSWORD=${R} make install`,
+    ]);
+    expect(redactCommand('bash', ['-ec', 'kar -c SECRETCONFIG -n ns; echo -c done'])).toEqual(['-ec', `kar -c ${R} -n ns; echo -c done`]);
+    expect(redactCommand('sh', ['-c', 'echo hello', 'arg0', '--token', 't'])).toEqual(['-c', 'echo hello', 'arg0', '--token', R]);
+  });
+  it('redacts quoted values, headers, nested shells and keeps variable references', () => {
+    expect(redactShellScript(`curl -H "Authorization: Bearer abc" -u me:pw https://x.example/y --token "$TOKEN" | jq .`)).toBe(
+      `curl -H 'Authorization: ${R}' -u ${R} https://x.example/y --token "$TOKEN" | jq .`,
+    );
+    expect(redactShellScript(`bash -c "deploy --password 'p w'"`)).toBe(`bash -c 'deploy --password ${R}'`);
+    expect(redactShellScript('export GITHUB_TOKEN=ghp_abcdefghijk; gh auth status')).toBe(`export GITHUB_TOKEN=${R}; gh auth status`);
+    expect(redactShellScript('TOKEN=$VAULT_TOKEN ./run.sh -c "$CFG" > out.log 2>&1')).toBe('TOKEN=$VAULT_TOKEN ./run.sh -c "$CFG" > out.log 2>&1');
+  });
+  it('leaves scripts without secrets untouched, byte for byte', () => {
+    const script = `for f in *.txt; do echo "$f" | tr a-z A-Z; done # comment`;
+    expect(redactShellScript(script)).toBe(script);
+  });
+});
+
+describe('simpleCommandOf', () => {
+  it('finds the one command of a simple script', () => {
+    expect(simpleCommandOf('make -C SPECS/curl')).toEqual(['make', '-C', 'SPECS/curl']);
+    expect(simpleCommandOf('FOO=1 exec kubectl get pods -n x 2>&1\n')).toEqual(['kubectl', 'get', 'pods', '-n', 'x']);
+    expect(simpleCommandOf(`echo "a b" c\\ d > out.txt`)).toEqual(['echo', 'a b', 'c d']);
+  });
+  it('gives up on pipelines, lists, substitutions and compound commands', () => {
+    for (const s of ['a | b', 'a && b', 'echo $(date)', 'echo `date`', 'if true; then x; fi', '', "echo 'unterminated"]) expect(simpleCommandOf(s), s).toBeUndefined();
+  });
+});
+
+describe('helpers', () => {
+  it('names executables and shells', () => {
+    expect(executableBaseName('/usr/bin/kubectl')).toBe('kubectl');
+    expect(executableBaseName('C:\\tools\\kubectl.exe')).toBe('kubectl');
+    expect(isShell('/bin/bash')).toBe(true);
+    expect(isShell('node')).toBe(false);
+    expect(secretFlagsFor('curl')).toContain('-u');
+  });
+  it('caps arguments at a byte size, cutting at a character boundary', () => {
+    expect(capArgs(['abc', 'def'], 100)).toEqual({ args: ['abc', 'def'], truncated: false });
+    expect(capArgs(['abc', 'défg', 'hij'], 7)).toEqual({ args: ['abc', 'dé'], truncated: true });
+    expect(capArgs(['abc', 'def'], 3)).toEqual({ args: ['abc'], truncated: true });
+    const big = capArgs(['sh', '-c', 'x'.repeat(10_000)], 4096);
+    expect(big.truncated).toBe(true);
+    expect(Buffer.byteLength(big.args.join(' '))).toBe(4096);
+  });
+});
