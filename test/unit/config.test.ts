@@ -310,3 +310,50 @@ describe('bad values: one warning naming the variable and the value, the default
     expect(warnings[0]).not.toContain('pw');
   });
 });
+
+describe('agent variables for traces across processes', () => {
+  it('process span: auto by default, true/false/on/off, a name', () => {
+    expect(resolve({}).config.processSpan).toBe('auto');
+    expect(resolve({ OTEL_AGENT_PROCESS_SPAN: 'true' }).config.processSpan).toBe('on');
+    expect(resolve({ OTEL_AGENT_PROCESS_SPAN: 'off' }).config.processSpan).toBe('off');
+    expect(resolve({ OTEL_AGENT_PROCESS_SPAN_NAME: 'scheduler.main' }).config.processSpanName).toBe('scheduler.main');
+    const bad = resolve({ OTEL_AGENT_PROCESS_SPAN: 'sometimes' });
+    expect(bad.config.processSpan).toBe('auto');
+    expect(bad.warnings).toEqual(['OTEL_AGENT_PROCESS_SPAN="sometimes" is not true, false or auto; using auto']);
+  });
+  it('child propagation, rules file, redaction', () => {
+    expect(resolve({}).config.childProcessPropagation).toBe(true);
+    expect(resolve({ OTEL_AGENT_CHILD_PROCESS_PROPAGATION: 'false' }).config.childProcessPropagation).toBe(false);
+    expect(resolve({ OTEL_AGENT_COMMAND_RULES: '/etc/rules.json' }).config.commandRulesFile).toBe('/etc/rules.json');
+    expect(resolve({ OTEL_AGENT_REDACT_FLAGS: '--api-secret, -k' }).config.redaction).toEqual({ enabled: true, extraFlags: ['--api-secret', '-k'] });
+  });
+  it('redaction is turned off only by the exact value "off", with a warning', () => {
+    const off = resolve({ OTEL_AGENT_REDACTION: 'off' });
+    expect(off.config.redaction.enabled).toBe(false);
+    expect(off.warnings[0]).toContain('OTEL_AGENT_REDACTION=off');
+    for (const accidental of ['false', '0', 'no', 'OFF', 'disabled']) {
+      const r = resolve({ OTEL_AGENT_REDACTION: accidental });
+      expect(r.config.redaction.enabled, accidental).toBe(true);
+      expect(r.warnings, accidental).toEqual([`OTEL_AGENT_REDACTION="${accidental}" is not on or off (exactly); using on`]);
+    }
+  });
+  it('function spans: parsed, with one warning per bad part', () => {
+    const { config, warnings } = resolve({
+      OTEL_AGENT_FUNCTION_SPANS: './lib/runner.js[createResources=CreateResources(vmTemplate,runnerName,namespace),deleteResources,Scheduler.prototype.build=b(package.name:0.name)];bad;pkg[1nvalid]',
+    });
+    expect(config.functionSpans).toEqual([
+      {
+        module: './lib/runner.js',
+        functions: [
+          { exportPath: ['createResources'], spanName: 'CreateResources', attributes: [{ name: 'vmTemplate', path: [0] }, { name: 'runnerName', path: [1] }, { name: 'namespace', path: [2] }] },
+          { exportPath: ['deleteResources'], spanName: 'deleteResources', attributes: [] },
+          { exportPath: ['Scheduler', 'prototype', 'build'], spanName: 'b', attributes: [{ name: 'package.name', path: [0, 'name'] }] },
+        ],
+      },
+    ]);
+    expect(warnings).toEqual([
+      'OTEL_AGENT_FUNCTION_SPANS: "bad" is not of the form module[function,...]; it is ignored',
+      'OTEL_AGENT_FUNCTION_SPANS: in pkg: "1nvalid" is not an export name; it is ignored',
+    ]);
+  });
+});
