@@ -27,6 +27,8 @@ export interface ModuleFunctionsSpec {
   functions: FunctionSpanSpec[];
 }
 
+import { showValue } from '../../config/env-reader';
+
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 const ATTRIBUTE_NAME = /^[A-Za-z_][\w.-]*$/;
 
@@ -49,19 +51,19 @@ function splitTopLevel(text: string, separator: string, open: string, close: str
 
 function parseAttribute(text: string, index: number): FunctionAttributeSpec | string {
   const [name, pathText] = text.split(':').map((s) => s.trim());
-  if (!ATTRIBUTE_NAME.test(name)) return `attribute "${text}" is not a valid attribute name`;
+  if (!ATTRIBUTE_NAME.test(name)) return `attribute "${showValue(text)}" is not a valid attribute name`;
   if (pathText === undefined) return { name, path: [index] };
   const [first, ...rest] = pathText.split('.');
-  if (!/^\d+$/.test(first) || rest.some((p) => !IDENT.test(p))) return `attribute "${text}": "${pathText}" is not an argument path like 0 or 0.name`;
+  if (!/^\d+$/.test(first) || rest.some((p) => !IDENT.test(p))) return `attribute "${showValue(text)}": "${showValue(pathText)}" is not an argument path like 0 or 0.name`;
   return { name, path: [Number(first), ...rest] };
 }
 
 function parseFunction(text: string): FunctionSpanSpec | string {
   const m = /^([^=(]+?)\s*(?:=\s*([^(]+?))?\s*(?:\((.*)\))?$/s.exec(text);
-  if (!m) return `"${text}" is not of the form name, name=SpanName or name=SpanName(attr,...)`;
+  if (!m) return `"${showValue(text)}" is not of the form name, name=SpanName or name=SpanName(attr,...)`;
   const [, exportText, spanNameText, attributesText] = m;
   const exportPath = exportText.split('.').map((s) => s.trim());
-  if (exportPath.some((p) => !IDENT.test(p))) return `"${exportText}" is not an export name`;
+  if (exportPath.some((p) => !IDENT.test(p))) return `"${showValue(exportText)}" is not an export name`;
   const spanName = (spanNameText ?? exportText).trim();
   if (spanName === '') return `"${text}" has an empty span name`;
   const attributes: FunctionAttributeSpec[] = [];
@@ -82,14 +84,14 @@ export function parseFunctionSpans(value: string | undefined, variable = 'OTEL_A
   for (const part of splitTopLevel(value, ';', '[', ']')) {
     const m = /^(.+?)\[(.*)\]$/s.exec(part);
     if (!m) {
-      warnings.push(`${variable}: "${part}" is not of the form module[function,...]; it is ignored`);
+      warnings.push(`${variable}: "${showValue(part)}" is not of the form module[function,...]; it is ignored`);
       continue;
     }
     const [, moduleText, functionsText] = m;
     const functions: FunctionSpanSpec[] = [];
     for (const fnText of splitTopLevel(functionsText, ',', '(', ')')) {
       const parsed = parseFunction(fnText);
-      if (typeof parsed === 'string') warnings.push(`${variable}: in ${moduleText.trim()}: ${parsed}; it is ignored`);
+      if (typeof parsed === 'string') warnings.push(`${variable}: in ${showValue(moduleText.trim())}: ${parsed}; it is ignored`);
       else functions.push(parsed);
     }
     if (functions.length > 0) modules.push({ module: moduleText.trim(), functions });
