@@ -50,11 +50,10 @@ export function start(options: AgentOptions = {}): AgentHandle {
   return handle;
 }
 
-/** On when asked; by default when the process joins a trace it inherited (a worker thread never gets one). */
+/** On when asked; by default when the process joins a trace it inherited. A worker thread is not a process: never. */
 function wantsProcessSpan(config: AgentConfig, inherited: boolean): boolean {
-  if (config.processSpan === 'off') return false;
-  if (config.processSpan === 'on') return true;
-  return inherited && (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+  if (config.processSpan === 'off' || (config.processSpan === 'auto' && !inherited)) return false;
+  return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
 }
 
 function startOnce(options: AgentOptions): AgentHandle {
