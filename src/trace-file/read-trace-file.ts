@@ -22,6 +22,8 @@ export interface TraceFileContents {
   format: TraceFileFormat;
   /** One OTLP/JSON-shaped TracesData object (`{ resourceSpans: [...] }`) per good line or record. */
   requests: unknown[];
+  /** Where each request was found ("line 3", "record 2 at byte 1234"), parallel to `requests`. */
+  positions: string[];
   /** Lines or records that could not be read; each was skipped and reading went on. */
   errors: TraceFileError[];
 }
@@ -56,7 +58,7 @@ function isJsonWhitespace(byte: number): boolean {
 }
 
 function parseJsonLines(data: Uint8Array): TraceFileContents {
-  const result: TraceFileContents = { format: 'jsonl', requests: [], errors: [] };
+  const result: TraceFileContents = { format: 'jsonl', requests: [], positions: [], errors: [] };
   const lines = Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8').split('\n');
   lines.forEach((raw, index) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
@@ -73,7 +75,10 @@ function parseJsonLines(data: Uint8Array): TraceFileContents {
     }
     const problem = notTracesData(parsed);
     if (problem) result.errors.push({ position, message: problem });
-    else result.requests.push(parsed);
+    else {
+      result.requests.push(parsed);
+      result.positions.push(position);
+    }
   });
   return result;
 }
@@ -85,7 +90,7 @@ function notTracesData(value: unknown): string | undefined {
 }
 
 function parseKops(data: Uint8Array): TraceFileContents {
-  const result: TraceFileContents = { format: 'kops', requests: [], errors: [] };
+  const result: TraceFileContents = { format: 'kops', requests: [], positions: [], errors: [] };
   // Type codes declared by ObjectType records. kops' own reader assumes 32 is the trace request,
   // so a file without the declaration is read the same way.
   const typeNames = new Map<number, string>([[KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST, EXPORT_TRACE_REQUEST_TYPE_NAME]]);
@@ -140,6 +145,7 @@ function parseKops(data: Uint8Array): TraceFileContents {
     }
     try {
       result.requests.push(decodeExportTraceServiceRequest(payload));
+      result.positions.push(position);
     } catch (err) {
       result.errors.push({ position, message: `invalid ExportTraceServiceRequest: ${(err as Error).message}` });
     }

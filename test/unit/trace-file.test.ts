@@ -253,7 +253,7 @@ describe('readTraceFile', () => {
   it('treats an empty file as JSON Lines with nothing in it, and throws only when the file cannot be read', () => {
     const file = path.join(tmp, 'empty');
     fs.writeFileSync(file, '');
-    expect(readTraceFile(file)).toEqual({ format: 'jsonl', requests: [], errors: [] });
+    expect(readTraceFile(file)).toEqual({ format: 'jsonl', requests: [], positions: [], errors: [] });
     expect(() => readTraceFile(path.join(tmp, 'missing'))).toThrow(/ENOENT/);
   });
 });

@@ -1,0 +1,122 @@
+// The doctor's settings table: every effective setting, its value (secrets redacted) and the variable it came from.
+import type { AgentConfig, OtlpExporterConfig, TraceExporterConfig } from '../../config';
+import { redactHeaders, redactUrl } from '../redact';
+
+export interface SettingRow {
+  setting: string;
+  value: string;
+  /** The variable that set it, 'default', or 'default (VAR is invalid)'. */
+  from: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+// DiagLogLevel numbers (config/resolve-config.ts) back to the names OTEL_LOG_LEVEL takes.
+const LOG_LEVEL_NAMES: Record<number, string> = { 0: 'none', 30: 'error', 50: 'warn', 60: 'info', 70: 'debug', 80: 'verbose', 9999: 'all' };
+
+/**
+ * config.sources records the settings whose origin resolveConfig decides in several steps (service
+ * name, exporters, endpoint, protocol, sampler); the rest come from one variable (or a signal-specific
+ * one before a generic one), which this finds the same way resolveConfig reads them: a set, non-blank
+ * variable wins, unless a warning says its value was rejected, in which case the default applied.
+ */
+export function settingRows(config: AgentConfig, env: Env, warnings: readonly string[]): SettingRow[] {
+  const isSet = (name: string) => (env[name] ?? '').trim() !== '';
+  // EnvReader.invalid() words every rejection as `NAME="value" is not ...`.
+  const rejected = (name: string) => warnings.some((w) => w.startsWith(`${name}="`));
+  const from = (...names: string[]): string => {
+    const invalid: string[] = [];
+    for (const name of names) {
+      if (!isSet(name)) continue;
+      if (!rejected(name)) return invalid.length > 0 ? `${name} (${invalid.join(', ')} is invalid)` : name;
+      invalid.push(name);
+    }
+    return invalid.length > 0 ? `default (${invalid.join(', ')} is invalid)` : 'default';
+  };
+  const rows: SettingRow[] = [];
+  const row = (setting: string, value: string, source: string) => rows.push({ setting, value, from: source });
+  const src = config.sources;
+
+  row('enabled', config.enabled ? 'true' : `false (${config.disabledBy})`, config.enabled ? from('OTEL_SDK_DISABLED', 'KAR_TELEMETRY_ENABLED') : (config.disabledBy ?? '').split('=')[0]);
+  row('service.name', config.serviceName ?? '"name" of the app\'s package.json, else unknown_service:node', src['service.name']?.from ?? 'default');
+  const versionFrom = config.serviceVersion === undefined ? 'default' : /(^|,)\s*service\.version\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '') ? 'OTEL_RESOURCE_ATTRIBUTES' : from('KAR_TELEMETRY_SERVICE_VERSION');
+  row('service.version', config.serviceVersion ?? '"version" of the app\'s package.json', versionFrom === 'default' && config.serviceVersion !== undefined ? 'default (KubeVirt runner)' : versionFrom);
+  for (const [key, value] of Object.entries(config.resourceAttributes)) row(`resource: ${key}`, value, 'OTEL_RESOURCE_ATTRIBUTES');
+  row('resource detectors', config.resourceDetectors.join(',') || 'none', from('OTEL_NODE_RESOURCE_DETECTORS'));
+
+  row('traces exporter', src['traces.exporter']?.value ?? 'none', src['traces.exporter']?.from ?? 'default');
+  for (const exporter of config.traceExporters) rows.push(...exporterRows(exporter, src, from, env));
+
+  row('sampler', src.sampler?.value ?? config.sampler.kind, src.sampler?.from ?? 'default');
+  row('propagators', config.propagators.join(',') || 'none', from('OTEL_PROPAGATORS'));
+  row('batch: max queue size', String(config.batch.maxQueueSize), from('OTEL_BSP_MAX_QUEUE_SIZE'));
+  row('batch: max export batch size', String(config.batch.maxExportBatchSize), from('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'));
+  row('batch: schedule delay (ms)', String(config.batch.scheduledDelayMillis), from('OTEL_BSP_SCHEDULE_DELAY'));
+  row('batch: export timeout (ms)', String(config.batch.exportTimeoutMillis), from('OTEL_BSP_EXPORT_TIMEOUT'));
+  const limits = config.spanLimits;
+  row('limit: span attribute count', String(limits.attributeCountLimit), from('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'));
+  row('limit: span attribute length', limits.attributeValueLengthLimit === undefined ? 'unlimited' : String(limits.attributeValueLengthLimit), from('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'));
+  row('limit: events per span', String(limits.eventCountLimit), from('OTEL_SPAN_EVENT_COUNT_LIMIT'));
+  row('limit: links per span', String(limits.linkCountLimit), from('OTEL_SPAN_LINK_COUNT_LIMIT'));
+  row('limit: attributes per event', String(limits.attributePerEventCountLimit), from('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT'));
+  row('limit: attributes per link', String(limits.attributePerLinkCountLimit), from('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT'));
+  const instFrom = [from('OTEL_NODE_ENABLED_INSTRUMENTATIONS'), from('OTEL_NODE_DISABLED_INSTRUMENTATIONS')].filter((f) => f !== 'default');
+  row('instrumentations', `${config.instrumentations.length} enabled`, instFrom.join(', ') || 'default');
+  row('metrics exporter', config.metricsExporters.join(',') || 'none', from('OTEL_METRICS_EXPORTER'));
+  row('logs exporter', config.logsExporters.join(',') || 'none', from('OTEL_LOGS_EXPORTER'));
+  row('log level', LOG_LEVEL_NAMES[config.logLevel as number] ?? String(config.logLevel), from('OTEL_LOG_LEVEL'));
+  row('flush timeout (ms)', String(config.flushTimeoutMillis), from('OTEL_AGENT_FLUSH_TIMEOUT'));
+  if (config.processSpan !== undefined) row('process span', config.processSpan, from('OTEL_AGENT_PROCESS_SPAN'));
+  if (config.processSpanName !== undefined) row('process span name', config.processSpanName, 'OTEL_AGENT_PROCESS_SPAN_NAME');
+  if (config.childProcessPropagation !== undefined) row('child process propagation', String(config.childProcessPropagation), from('OTEL_AGENT_CHILD_PROCESS_PROPAGATION'));
+  if (config.functionSpans?.length) row('function spans', `${config.functionSpans.length} module(s)`, 'OTEL_AGENT_FUNCTION_SPANS');
+  if (config.commandRulesFile !== undefined) row('command rules file', config.commandRulesFile, 'OTEL_AGENT_COMMAND_RULES');
+  if (config.redaction !== undefined) {
+    const extra = config.redaction.extraFlags.length > 0 ? ` (+ ${config.redaction.extraFlags.join(',')})` : '';
+    row('redaction', `${config.redaction.enabled ? 'on' : 'off'}${extra}`, [from('OTEL_AGENT_REDACTION'), from('OTEL_AGENT_REDACT_FLAGS')].filter((f) => f !== 'default').join(', ') || 'default');
+  }
+  return rows;
+}
+
+function exporterRows(
+  exporter: TraceExporterConfig,
+  src: AgentConfig['sources'],
+  from: (...names: string[]) => string,
+  env: Env,
+): SettingRow[] {
+  switch (exporter.kind) {
+    case 'otlp':
+      return otlpRows(exporter, src, from, env);
+    case 'file': {
+      const t = exporter.target;
+      const where = t.kind === 'file' ? t.path : t.kind === 'dir' ? `${t.dir} (one file per process)` : 'stdout';
+      return [
+        { setting: 'trace file', value: where, from: exporter.sourceVariable },
+        { setting: 'trace file format', value: exporter.format, from: t.kind === 'stdout' ? 'default' : from('OTEL_AGENT_TRACE_FILE_FORMAT') },
+      ];
+    }
+    case 'zipkin':
+      return [{ setting: 'zipkin endpoint', value: redactUrl(exporter.url), from: from('OTEL_EXPORTER_ZIPKIN_ENDPOINT') }];
+    case 'console':
+      return [];
+  }
+}
+
+function otlpRows(exporter: OtlpExporterConfig, src: AgentConfig['sources'], from: (...names: string[]) => string, env: Env): SettingRow[] {
+  const rows: SettingRow[] = [
+    { setting: 'otlp endpoint', value: redactUrl(exporter.url), from: src['otlp.endpoint']?.from ?? 'default' },
+    { setting: 'otlp protocol', value: exporter.protocol, from: src['otlp.protocol']?.from ?? 'default' },
+  ];
+  if (Object.keys(exporter.headers).length > 0) {
+    const origins = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'].filter((n) => (env[n] ?? '').trim() !== '');
+    if (exporter.headers.Authorization !== undefined && ['OTEL_EXPORTER_JAEGER_USER', 'OTEL_EXPORTER_JAEGER_PASSWORD'].some((n) => (env[n] ?? '').trim() !== '')) {
+      origins.push('OTEL_EXPORTER_JAEGER_USER/PASSWORD (mapped)');
+    }
+    rows.push({ setting: 'otlp headers', value: redactHeaders(exporter.headers), from: origins.join(', ') || 'default' });
+  }
+  rows.push(
+    { setting: 'otlp timeout (ms)', value: String(exporter.timeoutMillis), from: from('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT') },
+    { setting: 'otlp compression', value: exporter.compression, from: from('OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION') },
+  );
+  return rows;
+}

@@ -1,0 +1,61 @@
+// `otel-agent view <file|dir>... [--trace ID] [--html out.html]`: a waterfall of each trace, in the terminal or as one HTML page.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs, stringOption, UsageError, type OptionSpec } from './args';
+import { expandInputs } from './inputs';
+import { style } from './style';
+import { renderHtml } from './view/html';
+import { loadTraces, selectTraces } from './view/model';
+import { renderTrace } from './view/terminal';
+
+export const VIEW_USAGE = `Usage: otel-agent view <file|dir>... [options]
+
+Shows each trace in trace files (OTLP JSON Lines or kops' framing) as a waterfall: the span tree,
+time bars, durations, errors (✗) and a few key attributes. A directory stands for every file in it.
+
+Options:
+  --trace <id>       only the trace(s) whose id starts with this
+  --html <file>      write one self-contained HTML page instead (collapsible spans, span details)
+  --width <columns>  terminal width (default: the terminal's, else 100)
+`;
+
+const SPEC: OptionSpec = {
+  trace: { type: 'string' },
+  html: { type: 'string' },
+  width: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export function view(argv: readonly string[]): number {
+  const parsed = parseArgs(argv, SPEC);
+  if (parsed.options.help) {
+    process.stdout.write(VIEW_USAGE);
+    return 0;
+  }
+  const widthText = stringOption(parsed, 'width');
+  const width = widthText !== undefined ? Number(widthText) : (process.stdout.columns ?? 100);
+  if (!Number.isInteger(width) || width < 40) throw new UsageError(`--width ${widthText}: expected a number of columns, at least 40`);
+  const files = expandInputs(parsed.positionals);
+  const data = loadTraces(files);
+  for (const problem of data.problems) process.stderr.write(`otel-agent: view: ${problem}; skipped\n`);
+  const traceId = stringOption(parsed, 'trace');
+  const traces = selectTraces(data, traceId);
+  if (traces.length === 0) {
+    process.stderr.write(traceId !== undefined ? `otel-agent: view: no trace ${traceId} in ${files.join(', ')}\n` : `otel-agent: view: no spans in ${files.join(', ')}\n`);
+    return 1;
+  }
+
+  const html = stringOption(parsed, 'html');
+  if (html !== undefined) {
+    const title = `Traces: ${files.map((f) => path.basename(f)).join(', ')}`;
+    fs.writeFileSync(html, renderHtml(data, traces, title.length > 120 ? `${title.slice(0, 117)}...` : title));
+    const spans = traces.reduce((n, t) => n + t.spans.length, 0);
+    process.stdout.write(`wrote ${html}: ${traces.length} trace${traces.length === 1 ? '' : 's'}, ${spans} spans\n`);
+    return 0;
+  }
+  const s = style(process.stdout);
+  const out: string[] = [];
+  for (const trace of traces) out.push(...renderTrace(trace, width, s), '');
+  process.stdout.write(out.join('\n'));
+  return 0;
+}
