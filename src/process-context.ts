@@ -2,7 +2,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, trace, type Context, type ContextManager, type Span, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { showValue } from './config/env-reader';
-import { capArgs, redactArgs } from './redaction';
+import { capArgs, redactArgs, secretFlagsFor } from './redaction';
 
 export interface InheritedContext {
   /** The parent of the process's spans, when a valid TRACEPARENT (or BAGGAGE) was inherited. */
@@ -53,7 +53,8 @@ export class ProcessSpan {
 
   static start(tracer: Tracer, parent: Context, name: string | undefined): ProcessSpan {
     const script = process.argv[1];
-    const commandArgs = capArgs([process.argv0, ...(script ? [script] : []), ...redactArgs(process.argv.slice(2))], 4096).args;
+    const secretFlags = script ? secretFlagsFor(script) : [];
+    const commandArgs = capArgs([process.argv0, ...(script ? [script] : []), ...redactArgs(process.argv.slice(2), secretFlags)], 4096).args;
     const span = tracer.startSpan(
       name ?? (script ? path.basename(script) : 'node'),
       {

@@ -43,6 +43,8 @@ const SECRET_QUERY = /([?&;])([^=&#\s]+)=([^&#\s]*)/g;
 /** Redacts a single value that is not a flag: secret KEY=value, credential-looking values, URL and header secrets. */
 function redactScalar(value: string, keepVariableReferences: boolean): string {
   if (keepVariableReferences && VARIABLE_REFERENCE.test(value)) return value;
+  // Before the KEY=value split: base64 padding (`...fQ==`) would read as a key and a value.
+  if (looksLikeSecret(value)) return REDACTED;
   const kv = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(value);
   if (kv) {
     if (isSecretName(kv[1])) return keepVariableReferences && VARIABLE_REFERENCE.test(kv[2]) ? value : `${kv[1]}=${REDACTED}`;
@@ -114,7 +116,7 @@ export function isShell(file: string): boolean {
 }
 
 /** Programs whose `-c` is their configuration, which carries credentials (the KubeVirt actions runner, GitHub's runner scripts). */
-const RUNNER = /^(kar|kubevirt-actions-runner|runner|run\.sh|run|Runner\.Listener)$/i;
+const RUNNER = /^(kar|kubevirt-actions-runner|runner|run|Runner\.Listener)(\.(m?js|cjs|sh))?$/i;
 
 /** Flags whose value is a secret for this particular program, beyond the secret-named ones. */
 export function secretFlagsFor(file: string): string[] {

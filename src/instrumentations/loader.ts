@@ -72,6 +72,15 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[], 
   };
 
   if (syncHooks) {
+    const esmModules = [...[...lazyByModule.keys()].filter((m) => !isBuiltin(m)), ...extraEsmInclude];
+    if (esmModules.length > 0) {
+      registerEsmHookSync(esmModules);
+      guardBuiltinLoads();
+    }
+    // Registered last, so it runs first: instrumentations are created (and their own modules
+    // required) before import-in-the-middle resolves the import that triggered them. Its resolve
+    // keeps the last resolver it was handed to resolve a module's `export *` later; the agent's
+    // requires must not be the last it saw.
     nodeModule.registerHooks({
       resolve(specifier, context, nextResolve) {
         const name = packageNameOf(specifier);
@@ -86,11 +95,6 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[], 
         return nextResolve(specifier, context);
       },
     });
-    const esmModules = [...[...lazyByModule.keys()].filter((m) => !isBuiltin(m)), ...extraEsmInclude];
-    if (esmModules.length > 0) {
-      registerEsmHookSync(esmModules);
-      guardBuiltinLoads();
-    }
   } else {
     [...builtins].forEach(patchBuiltin);
     const allModules = [...entries.flatMap((e) => e.modules).filter((m) => !isBuiltin(m)), ...extraEsmInclude];

@@ -71,6 +71,12 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
     },
   },
   {
+    id: 'kubernetes',
+    modules: ['@kubernetes/client-node'],
+    defaultOn: true,
+    create: () => new (require('./kubernetes') as typeof import('./kubernetes')).KubernetesClientInstrumentation(),
+  },
+  {
     id: 'child_process',
     modules: ['child_process'],
     defaultOn: true,

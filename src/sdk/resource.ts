@@ -3,7 +3,7 @@ import type { DetectedResourceAttributes, Resource, ResourceDetector } from '@op
 import { defaultResource, detectResources, hostDetector, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import type { AgentConfig, ResourceDetectorName } from '../config';
 import { describeError, warn } from '../logging';
-import { redactArgs } from '../redaction';
+import { redactArgs, secretFlagsFor } from '../redaction';
 
 /** The app's package.json name/version: the default service.name / service.version. */
 export interface AppPackage {
@@ -42,7 +42,8 @@ const redactedProcessDetector: ResourceDetector = {
     const result = processDetector.detect(config);
     const args = result.attributes?.['process.command_args'];
     if (Array.isArray(args) && result.attributes) {
-      result.attributes['process.command_args'] = redactArgs(args.map(String));
+      const [, script] = args.map(String);
+      result.attributes['process.command_args'] = [String(args[0]), ...redactArgs(args.slice(1).map(String), script ? secretFlagsFor(script) : [])];
     }
     return result;
   },

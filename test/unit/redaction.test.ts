@@ -112,3 +112,16 @@ describe('helpers', () => {
     expect(Buffer.byteLength(big.args.join(' '))).toBe(4096);
   });
 });
+
+describe('the KubeVirt runner\'s JIT config', () => {
+  const JIT = Buffer.from(JSON.stringify({ runner: 'r1', token: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).toString('base64');
+  it('a base64 value with = padding is redacted after any flag (it is not a KEY=value pair)', () => {
+    expect(JIT.endsWith('=')).toBe(true);
+    expect(redactArgs(['-t', 'tmpl', '-c', JIT])).toEqual(['-t', 'tmpl', '-c', '<redacted>']);
+  });
+  it('-c of a Node runner script is secret however short', () => {
+    expect(secretFlagsFor('/srv/runner.mjs')).toEqual(['-c']);
+    expect(redactArgs(['-r', 'runner-1', '-c', 'short'], secretFlagsFor('runner.mjs'))).toEqual(['-r', 'runner-1', '-c', '<redacted>']);
+    expect(secretFlagsFor('/usr/bin/sh')).toEqual([]);
+  });
+});
