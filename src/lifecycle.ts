@@ -55,6 +55,7 @@ export class Lifecycle {
   private exitDeadline?: number;
   private lossesReported = false;
   private dyingBy?: TerminatingSignal;
+  private polledForSignals = false;
   /** The span of the whole run, when there is one: ended by whichever exit path comes first. */
   processSpan?: ProcessSpan;
 
@@ -127,7 +128,17 @@ export class Lifecycle {
   private onBeforeExit(): void {
     this.processSpan?.end({ exitCode: currentExitCode() });
     const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
-    if (this.counter.ended === this.flushedAt && !signalsPending) return;
+    if (this.counter.ended === this.flushedAt && !signalsPending) {
+      // A signal the program sent itself while its main script ran is caught by the agent's
+      // listener but only dispatched when the loop next polls: give it that one poll, so the process
+      // still dies by it (without the agent it would have died at once). Only when no other
+      // beforeExit listener would see the extra round.
+      if (!this.polledForSignals && process.listenerCount('beforeExit') === 1) {
+        this.polledForSignals = true;
+        setImmediate(() => {});
+      }
+      return;
+    }
     this.signalsFlushed = true;
     this.startExitClock();
     void this.forceFlush().then((outcome) => {
