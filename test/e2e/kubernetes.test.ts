@@ -234,7 +234,9 @@ describe.each(MAJORS)('@kubernetes/client-node %s.x', (major) => {
     expect(names).toContain('k8s.watch.reconnect');
     expect(names.indexOf('k8s.watch.reconnect')).toBeLessThan(names.lastIndexOf('phase_transition'));
     const watchEvents = wait.events.filter((e) => e.name === 'k8s.watch.event');
-    expect(watchEvents.length).toBeGreaterThanOrEqual(4);
+    // Scheduled, Running, Succeeded at least; under load the GET may already see Scheduling, so its
+    // MODIFIED event comes before the watch starts.
+    expect(watchEvents.length).toBeGreaterThanOrEqual(3);
     expect(watchEvents[0].attributes).toMatchObject({ 'k8s.watch.event.type': 'MODIFIED', 'k8s.object.name': 'runner-a1' });
     // Both streams' HTTP requests are under the wait span (an aborted 1.x request may end unexported).
     expect(httpChildren(spans, wait).length).toBeGreaterThanOrEqual(major === 2 ? 2 : 1);
