@@ -23,6 +23,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
     this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    this.start();
   }
 
   private start(): Worker {

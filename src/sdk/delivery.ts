@@ -5,6 +5,12 @@ import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelem
 import { describeError, warn } from '../logging';
 
 /**
+ * Spans that may await the collector's answer: twice the queue, so a burst while the first answers
+ * are on their way is not dropped; beyond that the collector is too slow and new batches are dropped.
+ */
+export const maxInFlightFor = (maxQueueSize: number) => 2 * maxQueueSize;
+
+/**
  * Knows which ended spans have not reached the exporter yet (the SDK keeps its queue private), so an
  * exit can still send them, and counts every span that is lost, and why.
  */
@@ -64,7 +70,7 @@ export class DeliveryTracker {
   lossSummary(): string | undefined {
     const parts: string[] = [];
     if (this.droppedQueueFull > 0) parts.push(`${this.droppedQueueFull} dropped because the queue was full (OTEL_BSP_MAX_QUEUE_SIZE=${this.maxQueueSize})`);
-    if (this.droppedInFlight > 0) parts.push(`${this.droppedInFlight} dropped because the collector was too slow (more than ${this.maxQueueSize} spans awaiting its answer)`);
+    if (this.droppedInFlight > 0) parts.push(`${this.droppedInFlight} dropped because the collector was too slow (more than ${maxInFlightFor(this.maxQueueSize)} spans awaiting its answer)`);
     if (this.failed > 0) parts.push(`${this.failed} not accepted by ${this.destination}: ${this.lastError ?? 'export failed'}`);
     return parts.length > 0 ? `${parts.join('; ')}; ${this.delivered} delivered` : undefined;
   }

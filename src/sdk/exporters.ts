@@ -4,7 +4,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { TraceExporterConfig } from '../config';
 import { describeError, warn } from '../logging';
 import { redactUrlCredentials } from '../redaction';
-import { DeliveryTracker, GuardedExporter } from './delivery';
+import { DeliveryTracker, GuardedExporter, maxInFlightFor } from './delivery';
 
 /** A name for messages: where spans go. */
 export function describeExporter(config: TraceExporterConfig): string {
@@ -84,9 +84,11 @@ export function createDestinations(configs: readonly TraceExporterConfig[], maxQ
     const destination = describeExporter(config);
     try {
       const tracker = new DeliveryTracker(destination, maxQueueSize);
-      // Files are opened at the first write anyway; the console exporter is part of sdk-trace. Build those now.
-      const inner = config.kind === 'otlp' || config.kind === 'zipkin' ? new LazyExporter(config) : create(config);
-      const guard = config.kind === 'otlp' ? { answerEarly: true, maxInFlight: maxQueueSize } : {};
+      // The pipeline itself is built at the first span, so OTLP's export worker starts now, ready
+      // for the first batch (a worker still starting would make the first burst wait). Zipkin's
+      // package is loaded at its first export.
+      const inner = config.kind === 'zipkin' ? new LazyExporter(config) : create(config);
+      const guard = config.kind === 'otlp' ? { answerEarly: true, maxInFlight: maxInFlightFor(maxQueueSize) } : {};
       out.push({ config, tracker, exporter: new GuardedExporter(inner, tracker, guard) });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);
