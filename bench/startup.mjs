@@ -1,14 +1,11 @@
 // Startup-and-exit benchmark of a hello world: no agent vs @org/otel-agent vs the official auto-instrumentations register; prints a table and updates bench/RESULTS.md.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  BenchError, REPORTER, RESULTS, checkDist, childEnv as cleanEnv, die, machine, makeAppDir as makeDir, median, p90, requireDist, writeResults as writeSection,
+} from './lib/common.mjs';
 
-const BENCH = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.dirname(BENCH);
-const RESULTS = path.join(BENCH, 'RESULTS.md');
-const REPORTER = path.join(BENCH, 'usage-reporter.cjs');
 const RUNS = Number(process.env.BENCH_RUNS) || 15;
 const DEFAULTS_RUNS = Number(process.env.BENCH_DEFAULTS_RUNS) || 3; // each takes ~10 s (see RESULTS.md)
 const WARMUP = 2;
@@ -30,32 +27,14 @@ const variants = Object.entries(FORMATS).flatMap(([ext, format]) =>
   PRELOADS.map((p) => ({ ...p, format, file: `hello.${ext}`, samples: [], failure: undefined })),
 );
 
-class BenchError extends Error {}
-function die(message) {
-  throw new BenchError(message);
-}
-
-/** The parent's environment without tracing/Node settings (as test/helpers/run-app.ts does), plus the variant's. */
-function childEnv(extra) {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OTEL_|KAR_|NODE_OPTIONS$|TRACEPARENT$|TRACESTATE$|BAGGAGE$|VITEST|NODE_ENV$|BENCH_)/.test(k)) env[k] = v;
-  }
-  return { ...env, ...ENDPOINT_ENV, ...extra };
-}
+/** The parent's environment without tracing/Node settings (bench/lib/common.mjs), plus the variant's. */
+const childEnv = (extra) => cleanEnv({ ...ENDPOINT_ENV, ...extra });
 
 const envText = (v) => Object.entries({ ...ENDPOINT_ENV, ...v.env }).map(([k, val]) => `${k}=${val}`).join(' ');
 const commandText = (v) => [envText(v), 'node --require bench/usage-reporter.cjs', ...v.args, v.file].join(' ');
 
 /** A temp app dir whose node_modules resolves both agents the way a user's install would. */
-function makeAppDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-bench-'));
-  fs.mkdirSync(path.join(dir, 'node_modules', '@org'), { recursive: true });
-  fs.symlinkSync(ROOT, path.join(dir, 'node_modules', '@org', 'otel-agent'), 'dir');
-  fs.symlinkSync(path.join(ROOT, 'node_modules', '@opentelemetry'), path.join(dir, 'node_modules', '@opentelemetry'), 'dir');
-  for (const ext of Object.keys(FORMATS)) fs.writeFileSync(path.join(dir, `hello.${ext}`), "console.log('hello');\n");
-  return dir;
-}
+const makeAppDir = () => makeDir({ files: Object.fromEntries(Object.keys(FORMATS).map((ext) => [`hello.${ext}`, "console.log('hello');\n"])) });
 
 let seq = 0;
 function runOnce(v, dir) {
@@ -93,9 +72,6 @@ function check(v, r) {
   if (problem) die(`${v.format} ${v.name} is broken: ${problem}\n  command: ${commandText(v)}\n  stderr: ${r.stderr.trim().slice(-2000) || '(empty)'}`);
 }
 
-const sorted = (xs) => [...xs].sort((a, b) => a - b);
-const median = (xs) => { const s = sorted(xs), m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const p90 = (xs) => sorted(xs)[Math.ceil(0.9 * xs.length) - 1];
 const METRICS = [
   ['wall', 'wall ms', (r) => r.wallMs],
   ['cpu', 'CPU ms', (r) => (r.report.usage.userCPUTime + r.report.usage.systemCPUTime) / 1000],
@@ -140,22 +116,10 @@ function summarize() {
   return { table, ratios };
 }
 
-function writeResults(section) {
-  const begin = '<!-- startup:begin -->';
-  const end = '<!-- startup:end -->';
-  const block = `${begin}\n${section.trim()}\n${end}`;
-  const old = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmarks\n';
-  const [i, j] = [old.indexOf(begin), old.indexOf(end)];
-  const next = i >= 0 && j > i ? old.slice(0, i) + block + old.slice(j + end.length) : `${old.trimEnd()}\n\n${block}\n`;
-  fs.writeFileSync(RESULTS, next);
-}
-
-/** Newest mtime under dist/, to notice a build that lands mid-run (the rows would then mix two builds). */
-const distStamp = () => Math.max(...fs.readdirSync(path.join(ROOT, 'dist'), { recursive: true }).map((f) => fs.statSync(path.join(ROOT, 'dist', f)).mtimeMs));
+const writeResults = (section) => writeSection('startup', section);
 
 async function main() {
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'register.js'))) die('dist/register.js is missing: run `npm run build` first');
-  const stamp = distStamp();
+  const stamp = requireDist();
   const dir = makeAppDir();
   const started = Date.now();
   try {
@@ -179,10 +143,8 @@ async function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 
-  if (distStamp() !== stamp) die('dist/ changed during the run (a concurrent build?): the agent rows would mix two builds; run again');
+  checkDist(stamp);
   const { table, ratios } = summarize();
-  const cpu = os.cpus();
-  const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}`;
   const commands = [...new Map(variants.map((v) => [commandText(v), `# ${v.format} ${v.name}: ${v.warmup} warm-up, ${v.runs} measured`])).entries()]
     .map(([cmd, note]) => `${note}\n${cmd}`).join('\n');
   const section = `
@@ -191,13 +153,13 @@ async function main() {
 Startup-and-exit cost of a hello world (\`console.log('hello')\` in hello.cjs / hello.mjs), one process per run.
 
 - Date: ${new Date().toISOString()}
-- Machine: ${machine}
+- Machine: ${machine()}
 - Node: ${process.version} (\`${process.execPath}\`)
 - Runs: variants interleaved round-robin; warm-ups are discarded. Every run is checked: stdout exactly \`hello\\n\`, exit code 0, global tracer provider set for the agents (and not for \`none\`).
 - Environment: the parent's environment without \`OTEL_*\` / \`NODE_OPTIONS\`, plus \`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:9\` (nothing listens). For a fair comparison every row except \`official (defaults)\` also sets \`OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none\`; \`official (defaults)\` is what users of the official register get.
 - Wall = parent-side \`spawn\` → \`'close'\`; CPU = child's \`userCPUTime + systemCPUTime\` and peak RSS = \`maxRSS\`, both from \`process.resourceUsage()\` in a preloaded \`'exit'\` listener (bench/usage-reporter.cjs, loaded first in every row, \`none\` included). Overhead = variant median − \`none\` median of the same format.
 
-Commands (cwd: a temp app dir whose \`node_modules/@org/otel-agent\` links to this repo and \`node_modules/@opentelemetry\` to its \`node_modules/@opentelemetry\`):
+Commands (cwd: a temp app dir whose \`node_modules/@org/otel-agent\` is a copy of this repo's \`package.json\` and \`dist/\` taken at the start, with its dependencies linked, and \`node_modules/@opentelemetry\` links to its \`node_modules/@opentelemetry\`):
 
 \`\`\`sh
 ${commands}
