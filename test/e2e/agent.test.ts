@@ -1,8 +1,9 @@
 // End to end: the agent loaded into a separate Node process as a user loads it, exporting real OTLP to a local receiver.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { normalizeTracesData, startReceiver, type Receiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { sharedReceiver } from '../helpers/shared-receiver';
 import { runApp, type Preload } from '../helpers/run-app';
 
 const SERVER = 2;
@@ -57,14 +58,7 @@ function expectConnectedHttpTrace(spans: ReceivedSpan[]) {
   expect(server!.resource['process.pid']).toBeTypeOf('number');
 }
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = sharedReceiver();
 
 function otlpEnv(protocol: 'http/protobuf' | 'http/json' | 'grpc' = 'http/protobuf'): Record<string, string> {
   return {
@@ -321,7 +315,7 @@ describe('programs that are not a script file', () => {
   ];
   it.each(cases)('%s', async (_name, args, stdin, expected) => {
     const { spawnSync } = await import('node:child_process');
-    const { makeAppDir, cleanEnv } = await import('../helpers/run-app');
+    const { makeAppDir, cleanEnv } = await import('../helpers/run-app.js');
     const dir = makeAppDir({});
     for (const preload of ['--import', '--require']) {
       const run = spawnSync(process.execPath, [preload, '@org/otel-agent', ...args], { cwd: dir, env: cleanEnv(otlpEnv()), input: stdin ?? '', encoding: 'utf8' });

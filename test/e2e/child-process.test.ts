@@ -1,7 +1,8 @@
 // End to end: child_process spans from apps run with the agent as users run them (CJS and ESM),
 // context passed to children in TRACEPARENT, and behavior identical with and without the agent.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type ReceivedSpan, type Receiver } from '../helpers/otlp-receiver';
+import { describe, expect, it } from 'vitest';
+import { type ReceivedSpan } from '../helpers/otlp-receiver';
+import { sharedReceiver } from '../helpers/shared-receiver';
 import { nodeMatrix } from '../helpers/node-versions';
 import { runApp } from '../helpers/run-app';
 
@@ -9,14 +10,7 @@ const CLIENT = 3;
 const ERROR = 2;
 const SCOPE = '@org/otel-agent/instrumentation-child-process';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = sharedReceiver();
 
 const env = (extra: Record<string, string> = {}) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, ...extra });
 const childSpans = (spans: ReceivedSpan[]) => spans.filter((s) => s.scope.name === SCOPE);

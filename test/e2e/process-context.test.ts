@@ -1,16 +1,10 @@
 // Context across processes: TRACEPARENT in, the process span, function spans by configuration, worker threads.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { describe, expect, it } from 'vitest';
+import { type ReceivedSpan } from '../helpers/otlp-receiver';
+import { sharedReceiver } from '../helpers/shared-receiver';
 import { runApp } from '../helpers/run-app';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = sharedReceiver();
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';

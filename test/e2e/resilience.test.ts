@@ -1,16 +1,9 @@
 // The collector misbehaves, the queue overflows, a path is unwritable, every variable is bad: the program runs on, losses are reported.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startReceiver, type Receiver } from '../helpers/otlp-receiver';
+import { describe, expect, it } from 'vitest';
+import { sharedReceiver } from '../helpers/shared-receiver';
 import { runApp } from '../helpers/run-app';
 
-let receiver: Receiver;
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await receiver.close();
-});
-beforeEach(() => receiver.reset());
+const receiver = sharedReceiver();
 
 const warningsOf = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('[otel-agent]'));
 

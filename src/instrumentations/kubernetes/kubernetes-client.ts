@@ -33,7 +33,6 @@ import type { KubernetesInstrumentationConfig, KubernetesRequestHookInfo } from 
 import type {
   ClientNodeExports,
   HttpLibraryLike,
-  KubernetesObjectApiLike,
   ObjectLike,
   PendingOperation,
   RequestContextLike,
@@ -44,7 +43,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 import { WatchTracker, type WatchStream } from './watch';
 
 /** The same range as the module definition: '>=1.0.0 <3'. */
-const SUPPORTED_MAJOR = /^[12]\.\d+\.\d+/;
 
 const OPERATION_KEY = createContextKey('@org/otel-agent kubernetes operation');
 
