@@ -78,8 +78,8 @@ function startOnce(options: AgentOptions): AgentHandle {
     functionSpanTargets,
   );
 
-  // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts, or now when
-  // metrics or logs need the resource at once.
+  // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts; the resource
+  // now when metrics or logs need it.
   const { EndedSpanCounter, Lifecycle } = require('./lifecycle') as typeof import('./lifecycle');
   const counter = new EndedSpanCounter();
   let pipeline: TracePipeline | undefined;
@@ -117,7 +117,6 @@ function startOnce(options: AgentOptions): AgentHandle {
     }),
   );
   trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
-  if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) buildPipeline();
 
   let signals: SignalPipeline[] = [];
   if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) {

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MATRIX_VERSIONS, matrixBinary, MATRIX_CACHE } from './helpers/node-versions';
+import { MATRIX_VERSIONS, matrixBinary } from './helpers/node-versions';
 import { REPO_ROOT } from './helpers/run-app';
 
 export const KUBERNETES_CLIENT_1 = { version: '1.4.0', prefix: path.join(REPO_ROOT, '.cache', 'kubernetes-client-node-1.4.0') };
@@ -33,5 +33,4 @@ export default function setup(): void {
   }
   const { version, prefix } = KUBERNETES_CLIENT_1;
   npmInstall(prefix, `@kubernetes/client-node@${version}`, path.join(prefix, 'node_modules', '@kubernetes', 'client-node', 'package.json'));
-  void MATRIX_CACHE;
 }

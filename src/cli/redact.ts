@@ -1,6 +1,8 @@
 // Redaction for what the CLI prints: credentials in URLs and secret-looking query parameters.
 
-export const REDACTED = '<redacted>';
+import { REDACTED } from '../redaction';
+
+export { REDACTED };
 
 const SECRET_PARAM = /(token|key|secret|password|passwd|auth|signature|sig|credential)/i;
 

@@ -6,15 +6,11 @@ import type { AgentConfig } from '../config';
 import type { InstrumentationEntry } from './registry';
 
 export interface LoadedInstrumentations {
-  /** Ids constructed so far (grows as the program loads modules). */
-  readonly loaded: ReadonlySet<string>;
+  /** The instrumentations constructed so far (grows as the program loads modules). */
   readonly instances: readonly Instrumentation[];
-  /** How modules are hooked: 'sync-hooks' (lazy, in-thread) or 'async-loader' (eager, off-thread ESM loader). */
-  readonly mode: 'sync-hooks' | 'async-loader';
 }
 
-const BUILTINS = new Set(nodeModule.builtinModules);
-const isBuiltin = (name: string) => BUILTINS.has(name.replace(/^node:/, ''));
+const isBuiltin = (name: string) => nodeModule.isBuiltin(name);
 
 /** `@scope/pkg/sub` -> `@scope/pkg`; `pkg/sub` -> `pkg`; `node:fs/promises` -> `fs/promises`. */
 export function packageNameOf(specifier: string): string | undefined {
@@ -100,7 +96,7 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[], 
     const allModules = [...entries.flatMap((e) => e.modules).filter((m) => !isBuiltin(m)), ...extraEsmInclude];
     if (allModules.length > 0) registerEsmHookAsync(allModules);
   }
-  return { loaded, instances, mode: syncHooks ? 'sync-hooks' : 'async-loader' };
+  return { instances };
 }
 
 /**
