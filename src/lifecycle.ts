@@ -71,10 +71,14 @@ export class Lifecycle {
     return this.pipeline()?.destinations ?? [];
   }
 
-  /** Delivers every ended span, waiting at most the flush timeout. */
-  async forceFlush(): Promise<Outcome> {
+  /**
+   * Delivers every ended span, waiting at most the flush timeout. `final`: the process ends after this
+   * flush (or when it times out), so an exporter may send from the main thread.
+   */
+  async forceFlush({ final = false } = {}): Promise<Outcome> {
     this.flushedAt = this.counter.ended;
     const destinations = this.destinations;
+    if (final) destinations.forEach((d) => d.exporter.prepareFinalFlush());
     // First the batch processors hand everything over, then the exporters wait for the answers.
     const all = Promise.allSettled([this.pipeline()?.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())]).then(() =>
       Promise.allSettled(destinations.map((d) => d.exporter.forceFlush())),
@@ -141,7 +145,7 @@ export class Lifecycle {
     }
     this.signalsFlushed = true;
     this.startExitClock();
-    void this.forceFlush().then((outcome) => {
+    void this.forceFlush({ final: true }).then((outcome) => {
       // Past the timeout the process ends with the exit code it was about to have; the exit
       // handler reports what could not be delivered.
       if (outcome === 'timeout') process.exit();
@@ -187,7 +191,7 @@ export class Lifecycle {
     this.dyingBy = signal;
     this.processSpan?.end({ signal });
     this.startExitClock();
-    void this.forceFlush().then(() => {
+    void this.forceFlush({ final: true }).then(() => {
       this.reportLosses();
       reraise();
     });

@@ -1,10 +1,12 @@
-// OTLP exporter that encodes in the main thread (upstream serializers) and sends from an unref'd worker thread.
+// OTLP exporter that encodes in the main thread (upstream serializers) and sends from an unref'd worker thread,
+// or, while the process is ending and no worker runs yet, from the main thread itself.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import type { ExportReply } from '../export-worker';
+import type { OtlpSender } from './otlp-send';
 
 const WORKER = path.join(__dirname, '..', 'export-worker.js');
 
@@ -13,17 +15,26 @@ const WORKER = path.join(__dirname, '..', 'export-worker.js');
  * or unreachable collector a finished program would wait for them (seconds). Here the network part
  * runs in a worker that does not keep the process alive; the lifecycle holds it only while it
  * deliberately flushes, bounded by the flush timeout.
+ *
+ * The worker starts at the first export, not before: a process that records nothing never pays for it.
+ * A process that first exports while it ends (a short command with a few spans) sends from the main
+ * thread instead: the lifecycle ends the process within the flush timeout anyway, and starting a worker
+ * (a second isolate loading the transport) would cost that process more than the send itself.
  */
 export class BackgroundOtlpExporter implements SpanExporter {
   private worker?: Worker;
+  private inThread?: OtlpSender;
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
   private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
+  /** While true, pending exports keep the process alive (a flush the lifecycle is waiting for). */
+  private holding = false;
+  /** Set by the lifecycle for a flush that ends the process: exports may then be sent in-thread. */
+  private ending = false;
 
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
     this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
-    this.start();
   }
 
   private start(): Worker {
@@ -32,10 +43,8 @@ export class BackgroundOtlpExporter implements SpanExporter {
     // No preloads in the worker: the agent must not trace its own exports.
     const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
     worker.on('message', ({ id, ok, error }: ExportReply) => {
-      const done = this.pending.get(id);
-      this.pending.delete(id);
+      this.settle(id, ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
       if (this.pending.size === 0 && !this.holding) worker.unref();
-      done?.(ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
     });
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => {
@@ -46,6 +55,12 @@ export class BackgroundOtlpExporter implements SpanExporter {
     worker.unref();
     this.worker = worker;
     return worker;
+  }
+
+  private settle(id: number, result: ExportResult): void {
+    const done = this.pending.get(id);
+    this.pending.delete(id);
+    done?.(result);
   }
 
   private failAll(error: Error): void {
@@ -59,21 +74,29 @@ export class BackgroundOtlpExporter implements SpanExporter {
     if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
+    // gRPC keeps a channel (timers, sockets) after the send: it always goes through the worker.
+    if (this.ending && !this.worker && this.config.protocol !== 'grpc') {
+      this.inThread ??= (require('./otlp-send') as typeof import('./otlp-send')).createOtlpSender(this.config);
+      this.inThread.export(body, (result) => this.settle(id, result));
+      return;
+    }
     const worker = this.start();
     if (this.holding) worker.ref();
     // Copied, not transferred: a serializer may return a view on a buffer it reuses.
     worker.postMessage({ id, body });
   }
 
-  /** While true, pending exports keep the process alive (a flush the lifecycle is waiting for). */
-  private holding = false;
+  /** The coming flush ends the process (the lifecycle bounds it by the flush timeout). */
+  prepareFinalFlush(): void {
+    this.ending = true;
+  }
 
   /** Resolves when every pending export has an answer; holds the process open meanwhile. */
   forceFlush(): Promise<void> {
-    if (this.pending.size === 0 || !this.worker) return Promise.resolve();
+    if (this.pending.size === 0) return Promise.resolve();
     const worker = this.worker;
     this.holding = true;
-    worker.ref();
+    worker?.ref();
     const waits = [...this.pending.keys()].map(
       (id) =>
         new Promise<void>((resolve) => {
@@ -86,7 +109,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
     );
     return Promise.all(waits).then(() => {
       this.holding = false;
-      worker.unref();
+      this.worker?.unref();
     });
   }
 

@@ -123,7 +123,7 @@ export class GuardedExporter implements SpanExporter {
   private warned = false;
 
   constructor(
-    readonly inner: SpanExporter & { release?(): void },
+    readonly inner: SpanExporter & { release?(): void; prepareFinalFlush?(): void },
     readonly tracker: DeliveryTracker,
     private readonly options: GuardOptions = {},
   ) {}
@@ -165,6 +165,11 @@ export class GuardedExporter implements SpanExporter {
       done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
     }
     if (answerEarly) answer({ code: ExportResultCode.SUCCESS });
+  }
+
+  /** The coming flush ends the process. */
+  prepareFinalFlush(): void {
+    this.inner.prepareFinalFlush?.();
   }
 
   /** Stop holding the process open for answers still awaited (a flush timed out). */
