@@ -28,7 +28,9 @@ async function main() {
   const dir = makeAppDir({ copy: ['exit-pending.cjs'] });
   const silent = await new OtlpSink().start();
   silent.mode = 'hang';
+  const sink = await new OtlpSink().start();
   const SCENARIOS = [
+    { name: 'answers', text: 'a working collector (a local sink that answers 200 at once): the cost of the final flush itself', endpoint: (key) => sink.endpoint(key), reachable: true },
     { name: 'refused', text: 'connection refused (`http://127.0.0.1:9`, nothing listens)', endpoint: () => 'http://127.0.0.1:9' },
     { name: 'no answer', text: 'accepts and never answers (a local server that reads each request and never responds)', endpoint: (key) => silent.endpoint(key) },
   ];
@@ -54,14 +56,18 @@ async function main() {
           const last = Number(/^last-line ([\d.]+)$/m.exec(r.stdout)?.[1]);
           if (!Number.isFinite(last)) r.fail(`no "last-line" on stdout: ${JSON.stringify(r.stdout)}`);
           // The spans really were pending: this agent counts them as undelivered in its loss line.
-          if (v.bound && r.loss.undelivered !== PENDING) r.fail(`expected "${PENDING} undelivered" in the loss line, got ${r.loss.lines.join(' ') || 'none'}`);
-          slot.samples.push({ afterLastMs: r.exitAt - last, wallMs: r.wallMs, exports: silent.requests.get(key) ?? 0, stderr: r.stderr });
+          if (!sc.reachable && v.bound && r.loss.undelivered !== PENDING) r.fail(`expected "${PENDING} undelivered" in the loss line, got ${r.loss.lines.join(' ') || 'none'}`);
+          // With a working collector every span arrives, for both agents, and this agent reports no loss.
+          if (sc.reachable && v.tracing && sink.count(key) !== PENDING) r.fail(`${sink.count(key)} of ${PENDING} spans reached the sink`);
+          if (sc.reachable && r.loss.reported) r.fail(`a loss was reported with a working collector: ${r.loss.lines.join(' ')}`);
+          slot.samples.push({ afterLastMs: r.exitAt - last, wallMs: r.wallMs, exports: silent.requests.get(key) ?? 0, delivered: sink.count(key), stderr: r.stderr });
         }
       }
     }
     progressDone();
   } finally {
     await silent.stop();
+    await sink.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
   checkDist(stamp);
@@ -75,15 +81,15 @@ async function main() {
       const m = median(xs);
       return [
         sc.name, v.name, samples.length, `${fmt(m, 0)} (${fmt(p90(xs), 0)})`, v.name === 'none' ? '' : fmt(m - none, 0, true), fmt(median(samples.map((s) => s.wallMs)), 0),
-        v.bound ? `${v.bound} ms: ${fmt(m - none - v.bound, 0, true)} ms` : '',
+        v.bound && !sc.reachable ? `${v.bound} ms: ${fmt(m - none - v.bound, 0, true)} ms` : '',
         sc.name === 'no answer' ? String(median(samples.map((s) => s.exports))) : '–',
-        !v.tracing ? '–' : v.bound ? `${PENDING} undelivered (loss line)` : 'nothing',
+        !v.tracing ? '–' : sc.reachable ? `${median(samples.map((s) => s.delivered))} delivered${v.bound ? ', no loss line' : ''}` : v.bound ? `${PENDING} undelivered (loss line)` : 'nothing',
       ];
     });
   });
-  const text = table(['collector', 'variant', 'n', 'last line → process end, ms median (p90)', 'added over none, ms', 'wall ms (spawn → end)', 'OTEL_AGENT_FLUSH_TIMEOUT: added time beyond it', 'export requests the collector got', 'what the process reported about the pending spans'], rows);
+  const text = table(['collector', 'variant', 'n', 'last line → process end, ms median (p90)', 'added over none, ms', 'wall ms (spawn → end)', 'OTEL_AGENT_FLUSH_TIMEOUT: added time beyond it', 'export requests the collector got', 'what happened to the pending spans'], rows);
   const section = `
-## Exit with the collector unreachable
+## Exit: with a working collector, and with the collector unreachable
 
 bench/apps/exit-pending.cjs ends ${PENDING} spans (\`@opentelemetry/api\`), prints \`last-line <epoch ms>\` and returns: its event loop drains
 with the spans still waiting for export (both agents' batch processors export every 5 s). Measured: from the timestamp on
@@ -92,8 +98,9 @@ that line to the child's \`'exit'\` in the benchmark (both \`performance.timeOri
 ${runHeader()}
 - Runs: ${ROUNDS} rounds (${OFFICIAL_ROUNDS} for the official register's rows), variants interleaved (order rotated each round); medians; a run over ${TIMEOUT_MS / 1000} s would be killed and reported.
 - Collectors: ${SCENARIOS.map((s) => `**${s.name}**: ${s.text}`).join('; ')}.
-- Checks: exit code 0, the last line printed, tracer provider set only for the agents, and this agent's loss line counts exactly
-  ${PENDING} spans undelivered at exit (so they really were pending). The official register says nothing about them.
+- Checks: exit code 0, the last line printed, tracer provider set only for the agents. With the working collector all
+  ${PENDING} spans reach it, for both agents, and this agent reports no loss. With the unreachable ones this agent's loss
+  line counts exactly ${PENDING} spans undelivered at exit (so they really were pending); the official register says nothing about them.
 - \`official\` sets \`OTEL_METRICS_EXPORTER=none OTEL_LOGS_EXPORTER=none\` (as do \`none\` and the agent rows); \`official (defaults)\`
   is what its users get (metrics and logs exporters on).
 

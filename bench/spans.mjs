@@ -3,15 +3,16 @@
 // agent and the official register, interleaved; prints tables and updates bench/RESULTS.md.
 import fs from 'node:fs';
 import {
-  AGENT_ARGS, FAIR_ENV, OFFICIAL_ARGS, QUICK, checkDist, commandText, die, fmt, int, makeAppDir, median, progress, progressDone,
+  AGENT_ARGS, FAIR_ENV, OFFICIAL_ARGS, QUICK, TASKSET, checkDist, commandText, die, fmt, int, makeAppDir, median, progress, progressDone,
   reasons, requireDist, runHeader, runMain, table, writeResults,
 } from './lib/common.mjs';
 import { appRun } from './lib/app-run.mjs';
-import { accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
+import { LOAD_CPUS, SERVER_CPUS, accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
 import { OtlpSink } from './lib/otlp-sink.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || (QUICK ? 1 : 2);
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS) || (QUICK ? 2 : 3);
+const WARMUP = 1;
 const RATE_SECONDS = QUICK ? 1 : 3;
 const CHILD_SPANS = [1, 10, 100];
 const RATES = [1_000, 10_000, 100_000];
@@ -40,7 +41,7 @@ async function perRequest(dir, sink, started) {
       for (let i = 0; i < VARIANTS.length; i++) {
         const v = VARIANTS[(i + round) % VARIANTS.length];
         progress(`bench/spans: per request, round ${round + 1}/${ROUNDS}, ${n} child spans, ${v.name} (${elapsed(started)})`);
-        runs.get(n).get(v.name).push(await serverRun({ dir, sink, variant: v, app: 'http', childSpans: n, seconds: LOAD_SECONDS, connections: CONNECTIONS }));
+        runs.get(n).get(v.name).push(await serverRun({ dir, sink, variant: v, app: 'http', childSpans: n, seconds: LOAD_SECONDS, warmup: WARMUP, connections: CONNECTIONS }));
       }
     }
   }
@@ -50,7 +51,7 @@ async function perRequest(dir, sink, started) {
     const none = median(runs.get(n).get('none').map((r) => r.rps));
     for (const v of VARIANTS) {
       const rs = runs.get(n).get(v.name);
-      const acc = rs.map((r) => ({ ...accounting(r, k.get(n)), seconds: r.duration }));
+      const acc = rs.map((r) => ({ ...accounting(r, k.get(n)), seconds: r.duration + r.warmupDuration }));
       const perSec = (pick) => median(acc.map((a) => pick(a) / a.seconds));
       const rps = median(rs.map((r) => r.rps));
       const unaccounted = acc.reduce((m, a) => Math.max(m, Math.abs(a.unaccounted)), 0);
@@ -141,7 +142,9 @@ ${runHeader()}
 ### Spans per request
 
 The plain \`node:http\` server of the HTTP benchmark; each request also creates N child spans of its server span with
-\`@opentelemetry/api\` (\`tracer.startSpan('child').end()\`), so 1 + N spans per request. autocannon: ${CONNECTIONS} connections, ${LOAD_SECONDS} s.
+\`@opentelemetry/api\` (\`tracer.startSpan('child').end()\`), so 1 + N spans per request. autocannon: ${CONNECTIONS} connections, ${WARMUP} s of warm-up (not in req/s and latencies;
+its spans are in the span columns, which divide by warm-up + measured time), then ${LOAD_SECONDS} s measured.
+${TASKSET ? `The server runs on core ${SERVER_CPUS} and the load generator on core ${LOAD_CPUS} (taskset), as in the HTTP benchmark.` : 'Not pinned to cores (no taskset, or one core).'}
 
 \`\`\`sh
 ${VARIANTS.map((v) => cmd(v, { BENCH_APP: 'http', BENCH_CHILD_SPANS: 'N' }, 'server.cjs')).join('\n')}

@@ -70,10 +70,16 @@ function snapshotAgent(target) {
  * Runs `node <args>` in `cwd` and collects its output; SIGKILLs it after `timeoutMs` (timedOut: true).
  * `onStdout(text, child)` sees output as it arrives; `onExit` timestamps (epoch ms, sub-ms) are taken at 'exit'.
  */
-export function runNode(args, { cwd, env, timeoutMs, onStdout, stdin = 'ignore' }) {
+/** taskset's path, when the machine has it and more than one core (else runs are not pinned). */
+export const TASKSET = os.availableParallelism() > 1 ? ['/usr/bin/taskset', '/bin/taskset'].find((f) => fs.existsSync(f)) : undefined;
+
+export function runNode(args, { cwd, env, timeoutMs, onStdout, stdin = 'ignore', cpus }) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { cwd, env, stdio: [stdin, 'pipe', 'pipe'] });
+    // `cpus` (e.g. '0'): pin the process with taskset where it exists, so a server and its load generator do not
+    // trade cores with each other from run to run.
+    const [file, argv] = cpus !== undefined && TASKSET ? [TASKSET, ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(file, argv, { cwd, env, stdio: [stdin, 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -1,11 +1,12 @@
-// The load generator, run as its own process (never with an agent): autocannon against <url> for <seconds>
+// The load generator, run as its own process (never with an agent): autocannon against <url> for <warmup> seconds
+// (not measured: JIT warm-up, and an agent's lazy start at its first span and first export), then for <seconds>
 // with <connections>, then GET <url>?shutdown=1 so the server ends on its own. Prints one JSON line.
 import { createRequire } from 'node:module';
 import http from 'node:http';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
-const [url, seconds, connections, mode = 'load'] = process.argv.slice(2);
+const [url, seconds, connections, mode = 'load', warmup = '0'] = process.argv.slice(2);
 
 function get(target) {
   return new Promise((resolve, reject) => {
@@ -23,8 +24,12 @@ if (mode === 'calibrate') {
   for (let i = 0; i < Number(seconds); i++) if ((await get(url)) === 200) ok++;
   out = { ok };
 } else {
+  const w = Number(warmup) > 0 ? await autocannon({ url, duration: Number(warmup), connections: Number(connections), pipelining: 1 }) : undefined;
   const r = await autocannon({ url, duration: Number(seconds), connections: Number(connections), pipelining: 1 });
   out = {
+    warmupRequests: w?.requests.total ?? 0,
+    warmupDuration: w?.duration ?? 0,
+    warmupProblems: w ? w.errors + w.timeouts + w.non2xx : 0,
     rps: r.requests.average,
     requests: r.requests.total,
     p50: r.latency.p50,

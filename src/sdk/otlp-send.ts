@@ -11,6 +11,8 @@ const noItemCount = { countItems: () => 0 };
 
 export interface OtlpSender {
   export(body: Uint8Array, done: (result: { code: number; error?: Error }) => void): void;
+  /** Closes connections (a gRPC channel would otherwise hold the event loop). */
+  shutdown(): Promise<void>;
 }
 
 /** The upstream export delegate for the configured protocol, fed with encoded bodies. */

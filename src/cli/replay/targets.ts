@@ -1,10 +1,7 @@
 // Where replay sends spans: batches of OTLP/JSON documents as read (http/json), or rebuilt ReadableSpans encoded by upstream (http/protobuf, grpc).
-import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../../config';
-import type { ExportReply } from '../../export-worker';
+import { createOtlpSender, type OtlpSender } from '../../sdk/otlp-send';
 import { ReadableSpanConverter, spansOf, type OtlpResourceSpans, type OtlpTracesData } from '../../trace-file';
 
 export interface ReplayTarget {
@@ -22,18 +19,16 @@ export function createTarget(config: OtlpExporterConfig): ReplayTarget {
 }
 
 /**
- * http/protobuf and gRPC: spans rebuilt as SDK ReadableSpans and handed to the agent's own OTLP
- * exporter, which encodes them with the upstream serializer and sends them with the upstream
- * transport from its worker. No OTLP encoding of our own.
+ * http/protobuf and gRPC: spans rebuilt as SDK ReadableSpans, encoded with the upstream serializer and
+ * sent with the upstream transport. No OTLP encoding of our own.
  */
 class ReadableSpanTarget implements ReplayTarget {
   private readonly converter = new ReadableSpanConverter();
   private spans: ReadableSpan[] = [];
-  private readonly exporter: import('../../sdk/background-otlp-exporter').BackgroundOtlpExporter;
+  private readonly sender: RawSender;
 
   constructor(config: OtlpExporterConfig) {
-    const { BackgroundOtlpExporter } = require('../../sdk/background-otlp-exporter') as typeof import('../../sdk/background-otlp-exporter');
-    this.exporter = new BackgroundOtlpExporter(config);
+    this.sender = new RawSender(config);
   }
 
   add(doc: OtlpTracesData, onBadSpan: (index: number, message: string) => void): number {
@@ -59,16 +54,13 @@ class ReadableSpanTarget implements ReplayTarget {
     const spans = this.spans;
     this.spans = [];
     if (spans.length === 0) return undefined;
-    const result = new Promise<ExportResult>((resolve) => this.exporter.export(spans, resolve));
-    // The exporter's worker does not hold the process open by itself (it is built for agents); a
-    // flush does, until the answer is in.
-    await this.exporter.forceFlush();
-    const { code, error } = await result;
-    return code === 0 ? undefined : (error?.message ?? 'export failed');
+    const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+    const body = ProtobufTraceSerializer.serializeRequest(spans);
+    return body ? this.sender.send(body) : 'the spans could not be encoded';
   }
 
   close(): Promise<void> {
-    return this.exporter.shutdown();
+    return this.sender.close();
   }
 }
 
@@ -132,52 +124,30 @@ class JsonDocumentTarget implements ReplayTarget {
   }
 }
 
-/** Posts ready-made request bodies through the agent's export worker (dist/export-worker.js). */
+/**
+ * Sends ready-made request bodies with the agent's sender (upstream transport), in this thread: the
+ * CLI waits for every answer anyway.
+ */
 class RawSender {
-  private worker?: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, (error: string | undefined) => void>();
+  private sender?: OtlpSender;
 
   constructor(private readonly config: OtlpExporterConfig) {}
 
-  private start(): Worker {
-    if (this.worker) return this.worker;
-    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
-    const worker = new Worker(path.join(__dirname, '..', '..', 'export-worker.js'), {
-      workerData: this.config,
-      execArgv: [],
-      env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
-    });
-    worker.on('message', ({ id, ok, error }: ExportReply) => {
-      const done = this.pending.get(id);
-      this.pending.delete(id);
-      done?.(ok ? undefined : (error ?? 'export failed'));
-    });
-    const failAll = (message: string) => {
-      for (const done of this.pending.values()) done(message);
-      this.pending.clear();
-    };
-    worker.on('error', (err) => failAll(err.message));
-    worker.on('exit', () => {
-      this.worker = undefined;
-      failAll('the export worker stopped');
-    });
-    this.worker = worker;
-    return worker;
-  }
-
   send(body: Uint8Array): Promise<string | undefined> {
-    const worker = this.start();
-    const id = this.nextId++;
+    this.sender ??= createOtlpSender(this.config);
+    const sender = this.sender;
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      worker.postMessage({ id, body });
+      try {
+        sender.export(body, ({ code, error }) => resolve(code === 0 ? undefined : (error?.message ?? 'export failed')));
+      } catch (err) {
+        resolve(err instanceof Error ? err.message : String(err));
+      }
     });
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
+    const sender = this.sender;
+    this.sender = undefined;
+    await sender?.shutdown();
   }
 }
