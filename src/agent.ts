@@ -91,30 +91,20 @@ function startOnce(options: AgentOptions): AgentHandle {
   if (inherited.warning) warn(inherited.warning);
   const { context, metrics, propagation, trace, ROOT_CONTEXT } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   let baseContext = inherited.context ?? ROOT_CONTEXT;
-  let contextManagerSet = false;
-  const setContextManager = () => {
-    if (contextManagerSet) return;
-    contextManagerSet = true;
-    context.setGlobalContextManager(createContextManager(() => baseContext));
-  };
-  // Without an inherited context, context only matters once there are spans: the manager comes with
-  // the first one. With one, it is needed now: an instrumentation reads the active context before
-  // it starts the first span.
-  if (inherited.context) setContextManager();
+  // Set now, not with the first span: the API dispatches every context lookup to the global manager,
+  // and a manager swapped in while the program runs leaves those call sites polymorphic for good
+  // (measured: about 12 % fewer requests/s for an express server). An inherited context also needs
+  // it before the first span.
+  context.setGlobalContextManager(createContextManager(() => baseContext));
   const buildPipeline = () => {
     if (pipeline) return pipeline.provider;
     const { createTracePipeline } = require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider');
-    setContextManager();
     pipeline = createTracePipeline(config, getResource(), [counter]);
     return pipeline.provider;
   };
   const { DeferredPropagator, DeferredTracerProvider } = require('./sdk/deferred') as typeof import('./sdk/deferred');
   propagation.setGlobalPropagator(
-    // A context extracted from a request may be made active before any span starts: the manager comes with it.
-    new DeferredPropagator(() => {
-      setContextManager();
-      return (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators);
-    }),
+    new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
   );
   trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
 
