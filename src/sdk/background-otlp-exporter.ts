@@ -9,6 +9,8 @@ import type { ExportReply } from '../export-worker';
 import type { OtlpSender } from './otlp-send';
 
 const WORKER = path.join(__dirname, '..', 'export-worker.js');
+/** How long after the first span the worker starts: longer than a short command lives. */
+const WORKER_START_DELAY_MS = 50;
 
 /**
  * The upstream OTLP exporters hold the event loop while a request or a retry is pending: with a slow
@@ -16,13 +18,17 @@ const WORKER = path.join(__dirname, '..', 'export-worker.js');
  * runs in a worker that does not keep the process alive; the lifecycle holds it only while it
  * deliberately flushes, bounded by the flush timeout.
  *
- * The worker starts at the first export, not before: a process that records nothing never pays for it.
- * A process that first exports while it ends (a short command with a few spans) sends from the main
- * thread instead: the lifecycle ends the process within the flush timeout anyway, and starting a worker
- * (a second isolate loading the transport) would cost that process more than the send itself.
+ * The worker starts shortly after the exporter is built (the first span), off an unref'd timer, so it
+ * is ready before a busy program's first batches pile up. A process that ends before that, or before
+ * the worker is up (a short command with a few spans), sends its final flush from the main thread: the
+ * lifecycle ends the process within the flush timeout anyway, and a worker (a second isolate loading
+ * the transport) would cost that process more than the send itself.
  */
 export class BackgroundOtlpExporter implements SpanExporter {
   private worker?: Worker;
+  /** The worker has started running (until then, posted requests wait in its port). */
+  private workerOnline = false;
+  private stopped = false;
   private inThread?: OtlpSender;
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
@@ -35,6 +41,9 @@ export class BackgroundOtlpExporter implements SpanExporter {
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
     this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    setTimeout(() => {
+      if (!this.stopped && !this.ending) this.start();
+    }, WORKER_START_DELAY_MS).unref();
   }
 
   private start(): Worker {
@@ -46,9 +55,15 @@ export class BackgroundOtlpExporter implements SpanExporter {
       this.settle(id, ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
       if (this.pending.size === 0 && !this.holding) worker.unref();
     });
+    worker.once('online', () => {
+      if (this.worker === worker) this.workerOnline = true;
+    });
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.workerOnline = false;
+      }
       this.failAll(new Error('the export worker stopped'));
     });
     // After the listeners: attaching a 'message' listener refs the worker again.
@@ -75,7 +90,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
     // gRPC keeps a channel (timers, sockets) after the send: it always goes through the worker.
-    if (this.ending && !this.worker && this.config.protocol !== 'grpc') {
+    if (this.ending && !this.workerOnline && this.config.protocol !== 'grpc') {
       this.inThread ??= (require('./otlp-send') as typeof import('./otlp-send')).createOtlpSender(this.config);
       this.inThread.export(body, (result) => this.settle(id, result));
       return;
@@ -120,6 +135,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
   }
 
   async shutdown(): Promise<void> {
+    this.stopped = true;
     await this.forceFlush();
     await this.worker?.terminate();
     this.worker = undefined;
