@@ -82,6 +82,34 @@ describe('OTLP transports', () => {
   });
 });
 
+// Ends one span, optionally keeps running for STAY_MS, and at exit counts the process's threads that
+// Node names "WorkerThread" (Node 24 and later name worker threads so; Linux shows names in /proc).
+const SHORT_COMMAND_CJS = `
+const fs = require('node:fs');
+const { trace } = require('@opentelemetry/api');
+trace.getTracer('cmd').startSpan('step', { attributes: { 'cmd.run': process.env.RUN_ID } }).end();
+if (Number(process.env.STAY_MS) > 0) setTimeout(() => {}, Number(process.env.STAY_MS));
+process.on('exit', () => {
+  const names = fs.readdirSync('/proc/self/task').map((t) => { try { return fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim(); } catch { return ''; } });
+  console.log('worker threads ' + names.filter((n) => n === 'WorkerThread').length);
+});
+`;
+
+describe('a short traced command', () => {
+  const named = process.platform === 'linux' && Number(process.versions.node.split('.')[0]) >= 24;
+  it.skipIf(!named)('exports its spans at exit from its main thread: no export worker is started for it', async () => {
+    const short = await runApp({ files: { 'cmd.cjs': SHORT_COMMAND_CJS }, entry: 'cmd.cjs', packages: ['@opentelemetry/api'], env: { ...otlpEnv(), RUN_ID: 'short', STAY_MS: '0' } });
+    expect(short.stderr).toBe('');
+    expect(short.stdout).toBe('worker threads 0\n');
+    await receiver.waitForSpans((spans) => spans.some((s) => s.name === 'step' && s.attributes['cmd.run'] === 'short'));
+    // A program that runs on after its first span gets the worker, which keeps a slow collector from holding it open.
+    const long = await runApp({ files: { 'cmd.cjs': SHORT_COMMAND_CJS }, entry: 'cmd.cjs', packages: ['@opentelemetry/api'], env: { ...otlpEnv(), RUN_ID: 'long', STAY_MS: '1000' } });
+    expect(long.stderr).toBe('');
+    expect(long.stdout).toBe('worker threads 1\n');
+    await receiver.waitForSpans((spans) => spans.some((s) => s.name === 'step' && s.attributes['cmd.run'] === 'long'));
+  });
+});
+
 describe('ways of loading the agent', () => {
   const cases: [Preload, string, string][] = [
     ['import', 'app.cjs', HTTP_APP_CJS],
