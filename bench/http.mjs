@@ -5,14 +5,13 @@ import {
   AGENT_ARGS, FAIR_ENV, OFFICIAL_ARGS, QUICK, TASKSET, checkDist, commandText, fmt, int, makeAppDir, median, progress, progressDone,
   reasons, requireDist, runHeader, runMain, table, writeResults,
 } from './lib/common.mjs';
-import { LOAD_CPUS, SERVER_CPUS, accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
+import { LOAD_CPUS, SERVER_CPUS, WARMUP_SECONDS as WARMUP, accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
 import { OtlpSink } from './lib/otlp-sink.mjs';
 import fs from 'node:fs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || (QUICK ? 1 : 4);
 const SECONDS = Number(process.env.BENCH_SECONDS) || (QUICK ? 2 : 3);
 const CONNECTIONS = 10;
-const WARMUP = 1;
 const TARGET_RATE = 0.6;
 
 // The sampler-off rows are references: every instrumentation runs, but no span is recorded or exported, so

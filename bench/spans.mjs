@@ -7,12 +7,11 @@ import {
   reasons, requireDist, runHeader, runMain, table, writeResults,
 } from './lib/common.mjs';
 import { appRun } from './lib/app-run.mjs';
-import { LOAD_CPUS, SERVER_CPUS, accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
+import { LOAD_CPUS, SERVER_CPUS, WARMUP_SECONDS as WARMUP, accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
 import { OtlpSink } from './lib/otlp-sink.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || (QUICK ? 1 : 2);
 const LOAD_SECONDS = Number(process.env.BENCH_SECONDS) || (QUICK ? 2 : 3);
-const WARMUP = 1;
 const RATE_SECONDS = QUICK ? 1 : 3;
 const CHILD_SPANS = [1, 10, 100];
 const RATES = [1_000, 10_000, 100_000];
