@@ -91,8 +91,13 @@ export class BackgroundOtlpExporter implements SpanExporter {
     this.pending.set(id, resultCallback);
     // gRPC keeps a channel (timers, sockets) after the send: it always goes through the worker.
     if (this.ending && !this.workerOnline && this.config.protocol !== 'grpc') {
-      this.inThread ??= (require('./otlp-send') as typeof import('./otlp-send')).createOtlpSender(this.config);
-      this.inThread.export(body, (result) => this.settle(id, result));
+      try {
+        this.inThread ??= (require('./otlp-send') as typeof import('./otlp-send')).createOtlpSender(this.config);
+        this.inThread.export(body, (result) => this.settle(id, result));
+      } catch (err) {
+        // As the worker answers a throw: a failed export, not a pending one the flush would wait for.
+        this.settle(id, { code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
+      }
       return;
     }
     const worker = this.start();
