@@ -4,7 +4,7 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import * as path from 'node:path';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
-import type { Destination } from './sdk/exporters';
+import type { Destination } from './export/exporters';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -44,7 +44,7 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
 
-const EXIT_SENDER = path.join(__dirname, 'exit-sender.js');
+const EXIT_SENDER = path.join(__dirname, 'export', 'exit-sender.js');
 
 export class Lifecycle {
   private flushedAt = 0;

@@ -14,8 +14,8 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
-import { TrackingSpanProcessor } from './delivery';
-import { createDestinations, type Destination } from './exporters';
+import { TrackingSpanProcessor } from '../export/delivery';
+import { createDestinations, type Destination } from '../export/exporters';
 
 export function createSampler(config: SamplerConfig): Sampler {
   switch (config.kind) {

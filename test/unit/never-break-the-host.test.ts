@@ -4,8 +4,8 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Readabl
 import { afterEach, describe, expect, it } from 'vitest';
 import { guardPatches } from '../../src/instrumentations/loader';
 import { captureWarnings } from '../../src/logging';
-import { DeliveryTracker, GuardedExporter } from '../../src/sdk/delivery';
-import { LazyExporter } from '../../src/sdk/exporters';
+import { DeliveryTracker, GuardedExporter } from '../../src/export/delivery';
+import { LazyExporter } from '../../src/export/exporters';
 import { guardDetector } from '../../src/sdk/resource';
 
 let warnings: string[] = [];

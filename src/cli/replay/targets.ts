@@ -1,7 +1,7 @@
 // Where replay sends spans: batches of OTLP/JSON documents as read (http/json), or rebuilt ReadableSpans encoded by upstream (http/protobuf, grpc).
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpExporterConfig } from '../../config';
-import { createOtlpSender, type OtlpSender } from '../../sdk/otlp-send';
+import { createOtlpSender, type OtlpSender } from '../../export/otlp-send';
 import { ReadableSpanConverter, spansOf, type OtlpResourceSpans, type OtlpTracesData } from '../../trace-file';
 
 export interface ReplayTarget {

@@ -37,7 +37,7 @@ export const DEFAULT_MAX_COMMAND_LENGTH = 4096;
 /** The W3C keys, upper-cased (the environment-variable carrier). Inherited values are always replaced. */
 const W3C_ENV_KEYS = ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE'];
 /** The agent's own sender process at exit (src/lifecycle.ts) is not traced. */
-const AGENT_EXIT_SENDER = path.resolve(__dirname, '..', '..', 'exit-sender.js');
+const AGENT_EXIT_SENDER = path.resolve(__dirname, '..', '..', 'export', 'exit-sender.js');
 
 type Options = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 // Worker thread that sends serialized OTLP requests with the upstream transport (retries, TLS, compression).
 // It runs off the main thread and is unref'd there, so a slow or absent collector never holds the program open.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { OtlpExporterConfig } from './config';
-import { createOtlpSender } from './sdk/otlp-send';
+import type { OtlpExporterConfig } from '../config';
+import { createOtlpSender } from './otlp-send';
 
 export interface ExportRequest {
   id: number;

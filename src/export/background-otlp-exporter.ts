@@ -5,10 +5,10 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
-import type { ExportReply } from '../export-worker';
+import type { ExportReply } from './export-worker';
 import type { OtlpSender } from './otlp-send';
 
-const WORKER = path.join(__dirname, '..', 'export-worker.js');
+const WORKER = path.join(__dirname, 'export-worker.js');
 /** How long after the first span the worker starts: longer than a short command lives. */
 const WORKER_START_DELAY_MS = 50;
 
