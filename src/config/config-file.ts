@@ -189,7 +189,7 @@ export function configFromModel(model: ConfigurationModel, file: string, context
     sources[`traces.exporter.${traceExporters.length}`] = { value: exporterName, from: `${file}: ${exporterAt}/${exporterName}` };
     traceExporters.push({ ...exporter, processor });
   }
-  note('traces exporter', traceExporters.length > 0 ? traceExporters.map((e, i) => sources[`traces.exporter.${i}`].value).join(',') : 'none', tp ? '/tracer_provider/processors' : '/tracer_provider (not set: no traces)');
+  note('traces.exporter', traceExporters.length > 0 ? traceExporters.map((e, i) => sources[`traces.exporter.${i}`].value).join(',') : 'none', tp ? '/tracer_provider/processors' : '/tracer_provider (not set: no traces)');
   // AgentConfig.batch (the delivery accounting's queue bound, doctor's rows) follows the first batch processor.
   const batch = firstBatch?.batch ?? { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 };
   if (firstBatch) {
