@@ -29,7 +29,7 @@ export function config(argv: readonly string[]): number {
 }
 
 /** The document whose mapping (config/config-file.ts) gives back this configuration. */
-export function configDocument(c: AgentConfig): Record<string, unknown> {
+export function configDocument(c: AgentConfig, known: readonly { id: string; defaultOn: boolean }[] = INSTRUMENTATIONS): Record<string, unknown> {
   const attributes = [
     ...(c.serviceName !== undefined ? [{ name: 'service.name', value: c.serviceName }] : []),
     ...(c.serviceVersion !== undefined ? [{ name: 'service.version', value: c.serviceVersion }] : []),
@@ -53,10 +53,10 @@ export function configDocument(c: AgentConfig): Record<string, unknown> {
     ...(request.length > 0 ? { request_captured_headers: [...request] } : {}),
     ...(response.length > 0 ? { response_captured_headers: [...response] } : {}),
   });
-  const defaults = new Set(INSTRUMENTATIONS.filter((i) => i.defaultOn).map((i) => i.id));
+  const defaults = new Set(known.filter((i) => i.defaultOn).map((i) => i.id));
   const on = new Set(c.instrumentations);
   const js: Record<string, Record<string, unknown>> = {};
-  for (const { id } of INSTRUMENTATIONS) if (defaults.has(id) !== on.has(id)) js[id] = { enabled: on.has(id) };
+  for (const { id } of known) if (defaults.has(id) !== on.has(id)) js[id] = { enabled: on.has(id) };
   if (http.excludedUrls.length > 0 || http.implementation !== 'agent') {
     js.http = { ...js.http, ...(http.excludedUrls.length > 0 ? { excluded_urls: [...http.excludedUrls] } : {}), ...(http.implementation !== 'agent' ? { implementation: http.implementation } : {}) };
   }

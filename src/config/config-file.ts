@@ -374,7 +374,8 @@ function bool(v: unknown, at: string, fail: Fail): boolean {
 
 function batchSettings(s: Obj, at: string, fail: Fail): BatchConfig {
   const maxQueueSize = num(s.max_queue_size) ?? 2048;
-  const maxExportBatchSize = num(s.max_export_batch_size) ?? 512;
+  // The default batch size follows a smaller queue; only an explicit conflict is an error.
+  const maxExportBatchSize = num(s.max_export_batch_size) ?? Math.min(512, maxQueueSize);
   if (maxExportBatchSize > maxQueueSize) fail(`${at}/max_export_batch_size`, `${maxExportBatchSize} is larger than max_queue_size ${maxQueueSize}`);
   return {
     maxQueueSize,
