@@ -54,7 +54,9 @@ export function parseConfigText(text: string, file: string, env: Env): Configura
   if (!validate(data)) {
     const errors = validate.errors ?? [];
     const first = errors[0];
-    const detail = first ? `${first.instancePath || '/'} ${first.message ?? 'is invalid'}` : 'unknown error';
+    // JSON pointers escape "/" in keys (instrumentation/development) as ~1: shown as written in the file.
+    const where = first ? (first.instancePath || '/').replace(/~1/g, '/').replace(/~0/g, '~') : '';
+    const detail = first ? `${where} ${first.message ?? 'is invalid'}` : 'unknown error';
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
     throw new ConfigFileError(`${file}: does not match the configuration schema: ${detail}${more}`);
   }

@@ -251,6 +251,24 @@ describe('rejections name the file, the path in the document and the unknown nam
   });
 });
 
+describe('examples/config', () => {
+  it('the commented file and the Kubernetes ConfigMap are accepted as they are', async () => {
+    const fs = await import('node:fs');
+    const full = fs.readFileSync('examples/config/otel-config.yaml', 'utf8');
+    const config = ok(full);
+    expect(config.serviceName).toBe('checkout');
+    expect(config.traceExporters).toHaveLength(1);
+    expect(config.sampler).toEqual({ kind: 'parent_based', root: { kind: 'traceidratio', ratio: 1 } });
+    const manifest = yamlModule().parseAllDocuments(fs.readFileSync('examples/config/kubernetes.yaml', 'utf8'));
+    const mounted = (manifest[0].toJS() as { data: Record<string, string> }).data['otel-config.yaml'];
+    const k8s = ok(mounted, { POD_NAME: 'checkout-1' });
+    expect(k8s.resourceAttributes).toEqual({ 'k8s.pod.name': 'checkout-1' });
+    expect(k8s.traceExporters[0]).toMatchObject({ kind: 'otlp', protocol: 'grpc', url: 'http://otel-collector.observability:4317' });
+    const container = (manifest[1].toJS() as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }).spec.template.spec.containers[0];
+    expect(container.env.find((e) => e.name === 'OTEL_CONFIG_FILE')?.value).toBe('/etc/otel/otel-config.yaml');
+  });
+});
+
 describe('otel-agent config --from-env', () => {
   it('writes a document that gives back the environment\'s configuration', () => {
     const env = {
