@@ -245,6 +245,54 @@ instrumentation/development:
   });
 });
 
+describe('OTEL_CONFIG_FILE: metrics and logs', () => {
+  it('meter_provider and logger_provider exporters send to the endpoints, encodings and headers the file names', async () => {
+    const app = `
+const api = require('@opentelemetry/api');
+api.metrics.getMeter('app').createCounter('jobs').add(1);
+api.logs.getLogger('app').emit({ body: 'hello' });
+api.trace.getTracer('app').startSpan('work').end();
+console.log('done');
+`;
+    const result = await runApp({
+      files: {
+        'app.cjs': app,
+        'otel.yaml': `file_format: "1.0"
+tracer_provider:
+  processors:${otlpHttp('protobuf')}
+meter_provider:
+  readers:
+    - periodic:
+        exporter:
+          otlp_http:
+            endpoint: \${RECEIVER}/v1/metrics
+            encoding: json
+            headers: [{ name: x-signal, value: metrics }]
+logger_provider:
+  processors:
+    - simple:
+        exporter:
+          otlp_http:
+            endpoint: \${RECEIVER}/v1/logs
+            headers_list: x-signal=logs
+`,
+      },
+      entry: 'app.cjs',
+      packages: ['@opentelemetry/api'],
+      env: { OTEL_CONFIG_FILE: 'otel.yaml', RECEIVER: receiver.httpUrl },
+    });
+    expect(result.stdout).toBe('done\n');
+    expect(result.code).toBe(0);
+    await receiver.waitForSpans((spans) => spans.some((s) => s.name === 'work'));
+    const metrics = receiver.requests.find((r) => r.path === '/v1/metrics');
+    const logs = receiver.requests.find((r) => r.path === '/v1/logs');
+    expect(metrics?.headers['content-type']).toMatch(/application\/json/);
+    expect(metrics?.headers['x-signal']).toBe('metrics');
+    expect(logs?.headers['content-type']).toMatch(/application\/x-protobuf/);
+    expect(logs?.headers['x-signal']).toBe('logs');
+  });
+});
+
 describe('OTEL_CONFIG_FILE that cannot be used: one warning, the agent off, the program untouched', () => {
   const BAD: Record<string, { yaml?: string; path?: string; expect: RegExp }> = {
     'broken YAML': { yaml: 'file_format: "1.0"\ntracer_provider: [\n', expect: /otel\.yaml: not valid YAML \(line \d+, column \d+\)/ },
