@@ -5,6 +5,7 @@ import { resolveConfig, type AgentConfig, type OtlpExporterConfig } from '../../
 import { configDocument } from '../../dist/cli/config';
 import { yamlModule } from '../../dist/config/file-parse';
 import { buildReport } from '../../dist/cli/doctor';
+import { replayConfig } from '../../dist/cli/replay';
 
 const known = [
   { id: 'http', defaultOn: true },
@@ -326,5 +327,13 @@ describe('otel-agent doctor with a file', () => {
     const broken = await buildReport({ OTEL_CONFIG_FILE: file }, 500);
     expect(broken.ok).toBe(false);
     expect(broken.problems).toEqual([expect.stringContaining('does not match the configuration schema: /tracer_provider/processors must be array')]);
+  });
+});
+
+describe('otel-agent replay next to a file', () => {
+  it('keeps its destination from the OTLP variables', () => {
+    const parsed = { options: {}, positionals: [] } as unknown as Parameters<typeof replayConfig>[0];
+    const otlp = replayConfig(parsed, { OTEL_CONFIG_FILE: '/nonexistent/otel.yaml', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+    expect(otlp.url).toBe('http://collector:4318/v1/traces');
   });
 });
