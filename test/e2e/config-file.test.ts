@@ -6,7 +6,8 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { normalizeTracesData, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
-import { runApp } from '../helpers/run-app';
+import { spawn } from 'node:child_process';
+import { cleanEnv, makeAppDir, REPO_ROOT, runApp } from '../helpers/run-app';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -242,6 +243,39 @@ instrumentation/development:
     // kops framing: the first record is the ObjectType record (type 1 in the fourth header word).
     expect(bytes.readUInt32BE(12)).toBe(1);
     expect(bytes.includes(Buffer.from('ExportTraceServiceRequest'))).toBe(true);
+  });
+});
+
+describe('otel-agent run --config', () => {
+  it('a parent and a child process in another directory both read the file (made absolute); other options are ignored with a warning', async () => {
+    const dir = makeAppDir({
+      'parent.cjs': `require('node:child_process').execFileSync(process.execPath, ['child.cjs'], { cwd: 'sub', stdio: 'inherit' }); console.log('parent done');`,
+      'sub/child.cjs': HTTP_APP,
+      'otel.yaml': `file_format: "1.0"
+resource:
+  attributes: [{ name: service.name, value: run-config }]
+propagator:
+  composite: [{ tracecontext: }]
+tracer_provider:
+  processors:${otlpHttp('protobuf')}
+`,
+    });
+    const cli = path.join(REPO_ROOT, 'dist', 'cli', 'otel-agent.js');
+    const child = spawn(process.execPath, [cli, 'run', '--config', 'otel.yaml', '--service-name', 'ignored', '--', process.execPath, 'parent.cjs'], {
+      cwd: dir,
+      env: cleanEnv({ RECEIVER: receiver.httpUrl }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toContain('parent done');
+    expect(stderr).toBe('[otel-agent] warning: --service-name ignored: the configuration file otel.yaml is the whole configuration\n');
+    const spans = await receiver.waitForSpans(hasHttpPair);
+    expect(spans.find((s) => s.kind === SERVER)!.resource['service.name']).toBe('run-config');
   });
 });
 
