@@ -36,6 +36,13 @@ export async function buildReport(env: NodeJS.ProcessEnv, timeoutMillis: number)
   const node = { version: process.versions.node, ...checkNode() };
   const problems: string[] = [];
   if (!node.ok) problems.push(node.message);
+  if (config.configFile !== undefined) {
+    // The file is the configuration: other tracing variables only count through its ${VAR} references.
+    const ignored = Object.keys(env).filter((k) => /^(OTEL_|KAR_TELEMETRY_)/.test(k) && k !== 'OTEL_CONFIG_FILE' && (env[k] ?? '').trim() !== '').sort();
+    if (ignored.length > 0) warnings.push(`OTEL_CONFIG_FILE is set, so these variables are ignored (they count only where the file references them as \${VAR}): ${ignored.join(', ')}`);
+    // A file the agent cannot use switches it off: that is a fault, not a choice.
+    if (!config.enabled && config.disabledBy?.startsWith('OTEL_CONFIG_FILE')) problems.push(warnings[0]);
+  }
   // A switched-off agent is a choice, not a fault: nothing to probe.
   const destinations = config.enabled ? await checkDestinations(config.traceExporters, env, timeoutMillis) : [];
   for (const d of destinations) if (!d.check.ok) problems.push(`${d.target}: ${d.check.message}`);
@@ -73,7 +80,9 @@ export function formatReport(report: DoctorReport, s: ReturnType<typeof style>):
   const lines: string[] = [];
   const mark = (ok: boolean) => (ok ? s.green('ok  ') : s.red('FAIL'));
   lines.push(`${s.bold('Node.js')}      ${mark(report.node.ok)} ${report.node.message}`);
-  lines.push(`${s.bold('Agent')}        ${report.enabled ? `${s.green('on  ')}` : `${s.yellow('off ')} switched off by ${report.disabledBy}: programs run untraced (not an error)`}`);
+  const fileProblem = report.disabledBy?.startsWith('OTEL_CONFIG_FILE (');
+  const offLine = fileProblem ? `${s.red('off ')} the configuration file cannot be used: programs run untraced (see the warning)` : `${s.yellow('off ')} switched off by ${report.disabledBy}: programs run untraced (not an error)`;
+  lines.push(`${s.bold('Agent')}        ${report.enabled ? `${s.green('on  ')}` : offLine}`);
   lines.push('', s.bold('Settings'));
   const w1 = Math.max(...report.settings.map((r) => r.setting.length));
   const w2 = Math.min(48, Math.max(...report.settings.map((r) => r.value.length)));

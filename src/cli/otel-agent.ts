@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `otel-agent` command: dispatches to run, doctor, replay and view; usage errors exit 2.
+// The `otel-agent` command: dispatches to run, doctor, config, replay and view; usage errors exit 2.
 import { UsageError } from './args';
 
 const { version } = require('../../package.json') as { version: string };
@@ -9,6 +9,7 @@ const USAGE = `otel-agent ${version}: the zero-code OpenTelemetry tracing agent 
 Usage:
   otel-agent run [options] -- <command...>     run a command with the agent in every Node process it starts
   otel-agent doctor [--json]                   check the configuration in this environment
+  otel-agent config --from-env                 print the environment's configuration as an OTEL_CONFIG_FILE document
   otel-agent replay <file|dir>... [options]    send trace files to an OTLP endpoint
   otel-agent view <file|dir>... [options]      show the traces in trace files as waterfalls
   otel-agent <command> --help                  options of a command
@@ -24,6 +25,7 @@ type Command = (argv: readonly string[]) => number | Promise<number>;
 const COMMANDS: Record<string, () => Command> = {
   run: () => (require('./run') as typeof import('./run')).run,
   doctor: () => (require('./doctor') as typeof import('./doctor')).doctor,
+  config: () => (require('./config') as typeof import('./config')).config,
   replay: () => (require('./replay') as typeof import('./replay')).replay,
   view: () => (require('./view') as typeof import('./view')).view,
 };

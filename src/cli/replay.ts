@@ -58,7 +58,8 @@ export function replayConfig(parsed: ReturnType<typeof parseArgs>, env: NodeJS.P
   let otlp: OtlpExporterConfig | undefined;
   try {
     const { config } = resolveConfig(
-      { ...env, OTEL_SDK_DISABLED: undefined },
+      // The command's destination comes from the OTLP variables and its options, not a configuration file.
+      { ...env, OTEL_SDK_DISABLED: undefined, OTEL_CONFIG_FILE: undefined },
       { knownInstrumentations: [] },
       {
         exporter: 'otlp',

@@ -20,6 +20,8 @@ Options (each sets the variable named, for the command only):
   --dir <path>            OTEL_EXPORTER_OTLP_TRACES_DIR (made absolute); one file per process
   --format <jsonl|kops>   OTEL_AGENT_TRACE_FILE_FORMAT
   --process-span          OTEL_AGENT_PROCESS_SPAN=on: a span for each whole process
+  --config <file>         OTEL_CONFIG_FILE (made absolute): the file is the whole configuration,
+                          the options above do not apply next to it
 `;
 
 const SPEC: OptionSpec = {
@@ -32,6 +34,7 @@ const SPEC: OptionSpec = {
   dir: { type: 'string' },
   format: { type: 'string' },
   'process-span': { type: 'boolean' },
+  config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -83,6 +86,9 @@ export function commandEnv(parsed: ReturnType<typeof parseArgs>, env: NodeJS.Pro
   if (file !== undefined && stringOption(parsed, 'exporter') === undefined) {
     out.OTEL_TRACES_EXPORTER = stringOption(parsed, 'endpoint') !== undefined ? 'otlp/file,otlp' : 'otlp/file';
   }
+  // A configuration file, from --config or the caller's OTEL_CONFIG_FILE: absolute, as the trace files.
+  const configFile = stringOption(parsed, 'config') ?? (env.OTEL_CONFIG_FILE?.trim() || undefined);
+  if (configFile !== undefined) out.OTEL_CONFIG_FILE = path.resolve(cwd, configFile);
   out.NODE_OPTIONS = withAgentPreload(env.NODE_OPTIONS);
   return out;
 }
@@ -96,6 +102,11 @@ export function run(argv: readonly string[]): Promise<number> {
   }
   if (parsed.positionals.length > 0 || parsed.rest.length === 0) throw new UsageError('run needs a command: otel-agent run [options] -- <command> [args...]');
   const [command, ...args] = parsed.rest;
+  const configFile = stringOption(parsed, 'config') ?? process.env.OTEL_CONFIG_FILE?.trim();
+  const ignored = Object.keys(SPEC).filter((name) => !['config', 'help'].includes(name) && parsed.options[name] !== undefined);
+  if (configFile && ignored.length > 0) {
+    process.stderr.write(`[otel-agent] warning: ${ignored.map((n) => `--${n}`).join(', ')} ignored: the configuration file ${configFile} is the whole configuration\n`);
+  }
   const child = spawn(command, args, { stdio: 'inherit', env: commandEnv(parsed, process.env) });
 
   const forward = (signal: NodeJS.Signals) => {

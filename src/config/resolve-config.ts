@@ -32,6 +32,15 @@ const LOG_LEVELS: Record<string, DiagLogLevel> = {
 };
 
 export function resolveConfig(env: Env, context: ConfigContext, options: AgentOptions = {}): ResolvedConfig {
+  // OTEL_CONFIG_FILE: the file is the whole configuration; variables count only through its ${VAR}
+  // substitution. Its parser (yaml, the schema validator) loads only here.
+  const file = env.OTEL_CONFIG_FILE?.trim();
+  if (file) {
+    const { resolveFromFile } = require('./config-file') as typeof import('./config-file');
+    const resolved = resolveFromFile(file, env, context, () => build(new EnvReader({}), context, {}));
+    if (Object.keys(options).length > 0) resolved.warnings.push(`startAgent options are ignored: OTEL_CONFIG_FILE=${file} is the configuration`);
+    return resolved;
+  }
   const r = new EnvReader(env);
   const config = build(r, context, options);
   return { config, warnings: r.warnings };
@@ -106,6 +115,27 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
     commandRulesFile: r.string('OTEL_AGENT_COMMAND_RULES'),
     redaction: readRedaction(r),
     sources: r.sources,
+    http: readHttp(r),
+  };
+}
+
+/** The shared HTTP settings (see HttpConfig); header names lower-cased, URL patterns kept as written. */
+function readHttp(r: EnvReader): AgentConfig['http'] {
+  const headers = (side: string) => r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${side}`) ?? [];
+  const implementation = r.string('OTEL_AGENT_HTTP_INSTRUMENTATION')?.toLowerCase();
+  if (implementation !== undefined && implementation !== 'agent' && implementation !== 'upstream') {
+    r.invalid('OTEL_AGENT_HTTP_INSTRUMENTATION', implementation, 'agent or upstream', 'agent');
+  }
+  return {
+    excludedUrls: (r.string('OTEL_NODE_EXCLUDED_URLS') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    captureHeaders: {
+      serverRequest: headers('SERVER_REQUEST'),
+      serverResponse: headers('SERVER_RESPONSE'),
+      clientRequest: headers('CLIENT_REQUEST'),
+      clientResponse: headers('CLIENT_RESPONSE'),
+    },
+    implementation: implementation === 'upstream' ? 'upstream' : 'agent',
+    expressMiddlewareSpans: r.boolean('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS') ?? false,
   };
 }
 
@@ -188,7 +218,7 @@ function readSampler(r: EnvReader, options: AgentOptions): SamplerConfig {
     return { kind, ratio };
   }
   r.note('sampler', kind, name !== undefined ? 'OTEL_TRACES_SAMPLER' : 'default');
-  return { kind: kind as Exclude<SamplerConfig['kind'], 'traceidratio' | 'parentbased_traceidratio'> };
+  return { kind: kind as 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off' };
 }
 
 function readBatch(r: EnvReader, options: AgentOptions): AgentConfig['batch'] {

@@ -23,15 +23,58 @@ export interface FileExporterConfig {
   sourceVariable: string;
 }
 
-export type TraceExporterConfig =
+/**
+ * The span processor in front of one exporter, when a configuration file chooses it; without it
+ * the console gets a simple processor and every other exporter a batch one with AgentConfig.batch.
+ */
+export type SpanProcessorConfig = { kind: 'simple' } | ({ kind: 'batch' } & BatchConfig);
+
+export type TraceExporterConfig = (
   | OtlpExporterConfig
   | FileExporterConfig
   | { kind: 'console' }
-  | { kind: 'zipkin'; url: string };
+  | { kind: 'zipkin'; url: string }
+) & { processor?: SpanProcessorConfig };
 
 export type SamplerConfig =
   | { kind: 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off' }
-  | { kind: 'traceidratio' | 'parentbased_traceidratio'; ratio: number };
+  | { kind: 'traceidratio' | 'parentbased_traceidratio'; ratio: number }
+  | ParentBasedSamplerConfig;
+
+/** A parent-based sampler with every branch (a configuration file's `parent_based`); unset branches keep the SDK's defaults. */
+export interface ParentBasedSamplerConfig {
+  kind: 'parent_based';
+  root: SamplerConfig;
+  remoteParentSampled?: SamplerConfig;
+  remoteParentNotSampled?: SamplerConfig;
+  localParentSampled?: SamplerConfig;
+  localParentNotSampled?: SamplerConfig;
+}
+
+export interface HttpConfig {
+  /** Regular-expression sources from OTEL_NODE_EXCLUDED_URLS (comma-separated). Incoming: matched against path+query; outgoing: against the full URL. */
+  readonly excludedUrls: readonly string[];
+  /** Lower-case header names to record, from OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_{SERVER_REQUEST,SERVER_RESPONSE,CLIENT_REQUEST,CLIENT_RESPONSE}. */
+  readonly captureHeaders: {
+    readonly serverRequest: readonly string[];
+    readonly serverResponse: readonly string[];
+    readonly clientRequest: readonly string[];
+    readonly clientResponse: readonly string[];
+  };
+  /** OTEL_AGENT_HTTP_INSTRUMENTATION: 'agent' (default, the agent's own) or 'upstream' (@opentelemetry/instrumentation-http). */
+  readonly implementation: 'agent' | 'upstream';
+  /** OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true turns upstream's express/router per-middleware spans back on (default false). */
+  readonly expressMiddlewareSpans: boolean;
+}
+
+/** OTLP settings of the metrics or logs exporter from a configuration file (the variables' path lets the upstream exporter read its own). */
+export interface SignalOtlpConfig {
+  protocol: OtlpProtocol;
+  url?: string;
+  headers?: Record<string, string>;
+  timeoutMillis?: number;
+  compression?: 'gzip' | 'none';
+}
 
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
 
@@ -103,6 +146,16 @@ export interface AgentConfig {
   redaction: { enabled: boolean; extraFlags: string[] };
   /** Setting name -> value and origin. Secrets are redacted. */
   sources: Record<string, SettingSource>;
+  readonly http: HttpConfig;
+  /** The OTEL_CONFIG_FILE this configuration was read from (then the only source besides substitution). */
+  configFile?: string;
+  /** Per-instrumentation constructor options (a configuration file's instrumentation/development.js.<id>). */
+  instrumentationOptions?: Record<string, Record<string, unknown>>;
+  /** OTLP settings for the metrics / logs exporters when a configuration file gives them. */
+  metricsOtlp?: SignalOtlpConfig;
+  logsOtlp?: SignalOtlpConfig;
+  /** Metric export interval (ms) from a configuration file's periodic reader. */
+  metricsExportIntervalMillis?: number;
 }
 
 /** Options of the programmatic entry; each mirrors an environment variable and wins over it. */
@@ -134,6 +187,8 @@ export interface AgentOptions {
 export interface ConfigContext {
   /** All instrumentation ids the agent knows, and which are on by default. */
   knownInstrumentations: readonly { id: string; defaultOn: boolean }[];
+  /** Reads OTEL_CONFIG_FILE (default: fs.readFileSync as UTF-8); tests and callers may pass the text in. */
+  readFile?: (path: string) => string;
 }
 
 export interface ResolvedConfig {

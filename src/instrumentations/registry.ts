@@ -37,13 +37,14 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
     globals: trigger?.globals,
     modules: trigger ? [...row.modules, ...trigger.modules] : row.modules,
     defaultOn: row.defaultOn,
-    create() {
+    create(config) {
       // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const mod = require(require.resolve(row.pkg, { paths: [autoInstrumentationsDir()] })) as Record<string, new (config?: object) => Instrumentation>;
       const Class = mod[row.className];
       if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);
-      return new Class();
+      // Options from a configuration file (instrumentation/development.js.<id>), in the class's own names.
+      return new Class(config.instrumentationOptions?.[row.id]);
     },
   };
 }

@@ -1,7 +1,7 @@
 // Metrics and logs pipelines, built only when OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER ask for them.
 import { logs, metrics } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import type { AgentConfig, OtlpProtocol } from '../config';
+import type { AgentConfig, OtlpProtocol, SignalOtlpConfig } from '../config';
 import { describeError, warn } from '../logging';
 
 /** Something the lifecycle flushes and shuts down with the traces. */
@@ -17,6 +17,12 @@ function otlpProtocol(signal: 'METRICS' | 'LOGS'): OtlpProtocol {
   return value === 'grpc' || value === 'http/json' ? value : 'http/protobuf';
 }
 
+/** A configuration file's OTLP settings as the upstream exporters' constructor options; none without a file. */
+function exporterOptions(otlp: SignalOtlpConfig | undefined): object | undefined {
+  if (!otlp) return undefined;
+  return { url: otlp.url, headers: otlp.headers, timeoutMillis: otlp.timeoutMillis, compression: otlp.compression };
+}
+
 const PACKAGE_SUFFIX: Record<OtlpProtocol, string> = { 'http/protobuf': 'proto', 'http/json': 'http', grpc: 'grpc' };
 
 function startMetrics(config: AgentConfig, resource: Resource): SignalPipeline {
@@ -25,8 +31,11 @@ function startMetrics(config: AgentConfig, resource: Resource): SignalPipeline {
     const exporter =
       name === 'console'
         ? new sdk.ConsoleMetricExporter()
-        : new (require(`@opentelemetry/exporter-metrics-otlp-${PACKAGE_SUFFIX[otlpProtocol('METRICS')]}`).OTLPMetricExporter)();
-    return new sdk.PeriodicExportingMetricReader({ exporter });
+        : new (require(`@opentelemetry/exporter-metrics-otlp-${PACKAGE_SUFFIX[config.metricsOtlp?.protocol ?? otlpProtocol('METRICS')]}`).OTLPMetricExporter)(exporterOptions(config.metricsOtlp));
+    return new sdk.PeriodicExportingMetricReader({
+      exporter,
+      ...(config.metricsExportIntervalMillis !== undefined ? { exportIntervalMillis: config.metricsExportIntervalMillis } : {}),
+    });
   });
   const provider = new sdk.MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(provider);
@@ -38,7 +47,7 @@ function startLogs(config: AgentConfig, resource: Resource): SignalPipeline {
   const processors = config.logsExporters.map((name) =>
     name === 'console'
       ? new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() })
-      : new sdk.BatchLogRecordProcessor({ exporter: new (require(`@opentelemetry/exporter-logs-otlp-${PACKAGE_SUFFIX[otlpProtocol('LOGS')]}`).OTLPLogExporter)() }),
+      : new sdk.BatchLogRecordProcessor({ exporter: new (require(`@opentelemetry/exporter-logs-otlp-${PACKAGE_SUFFIX[config.logsOtlp?.protocol ?? otlpProtocol('LOGS')]}`).OTLPLogExporter)(exporterOptions(config.logsOtlp)) }),
   );
   const provider = new sdk.LoggerProvider({ resource, processors });
   logs.setGlobalLoggerProvider(provider);

@@ -13,7 +13,7 @@ import {
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
+import type { AgentConfig, BatchConfig, PropagatorName, SamplerConfig, SpanProcessorConfig } from '../config';
 import { TrackingSpanProcessor } from '../export/delivery';
 import { createDestinations, type Destination } from '../export/exporters';
 
@@ -31,6 +31,17 @@ export function createSampler(config: SamplerConfig): Sampler {
       return new ParentBasedSampler({ root: new AlwaysOffSampler() });
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.ratio) });
+    case 'parent_based': {
+      // A configuration file's parent_based sampler: every branch it sets, the SDK's defaults for the rest.
+      const branch = (c?: SamplerConfig) => (c ? createSampler(c) : undefined);
+      return new ParentBasedSampler({
+        root: createSampler(config.root),
+        remoteParentSampled: branch(config.remoteParentSampled),
+        remoteParentNotSampled: branch(config.remoteParentNotSampled),
+        localParentSampled: branch(config.localParentSampled),
+        localParentNotSampled: branch(config.localParentNotSampled),
+      });
+    }
   }
 }
 
@@ -51,6 +62,12 @@ export function createPropagator(names: readonly PropagatorName[]): TextMapPropa
   return new CompositePropagator({ propagators });
 }
 
+function stripKind(processor: SpanProcessorConfig | undefined): Partial<BatchConfig> {
+  if (processor?.kind !== 'batch') return {};
+  const { kind: _kind, ...batch } = processor;
+  return batch;
+}
+
 export interface TracePipeline {
   provider: TracerProvider;
   destinations: Destination[];
@@ -61,8 +78,11 @@ export function createTracePipeline(config: AgentConfig, resource: Resource, ext
   const destinations = createDestinations(config.traceExporters, config.batch.maxQueueSize);
   const spanProcessors: SpanProcessor[] = destinations.map(({ config: exporterConfig, exporter, tracker }) =>
     new TrackingSpanProcessor(
-      // The console is for people reading along: print each span as it ends.
-      exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch, selfObsMeterProvider: tracker.dropReporter() }),
+      // The console is for people reading along: print each span as it ends. A configuration file
+      // chooses each exporter's processor and batch settings itself (exporterConfig.processor).
+      (exporterConfig.processor?.kind ?? (exporterConfig.kind === 'console' ? 'simple' : 'batch')) === 'simple'
+        ? new SimpleSpanProcessor({ exporter })
+        : new BatchSpanProcessor({ exporter, ...config.batch, ...stripKind(exporterConfig.processor), selfObsMeterProvider: tracker.dropReporter() }),
       tracker,
     ),
   );

@@ -37,7 +37,7 @@ export function settingRows(config: AgentConfig, env: Env, warnings: readonly st
   const row = (setting: string, value: string, source: string) => rows.push({ setting, value, from: source });
   const src = config.sources;
 
-  row('enabled', config.enabled ? 'true' : `false (${config.disabledBy})`, config.enabled ? from('OTEL_SDK_DISABLED', 'KAR_TELEMETRY_ENABLED') : (config.disabledBy ?? '').split('=')[0]);
+  row('enabled', config.enabled ? 'true' : `false (${config.disabledBy})`, config.enabled ? from('OTEL_SDK_DISABLED', 'KAR_TELEMETRY_ENABLED') : config.configFile !== undefined ? 'OTEL_CONFIG_FILE' : (config.disabledBy ?? '').split('=')[0]);
   row('service.name', config.serviceName ?? '"name" of the app\'s package.json, else unknown_service:node', src['service.name']?.from ?? 'default');
   const versionFrom = config.serviceVersion === undefined ? 'default' : /(^|,)\s*service\.version\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '') ? 'OTEL_RESOURCE_ATTRIBUTES' : from('KAR_TELEMETRY_SERVICE_VERSION');
   row('service.version', config.serviceVersion ?? '"version" of the app\'s package.json', versionFrom === 'default' && config.serviceVersion !== undefined ? 'default (KubeVirt runner)' : versionFrom);
@@ -45,7 +45,10 @@ export function settingRows(config: AgentConfig, env: Env, warnings: readonly st
   row('resource detectors', config.resourceDetectors.join(',') || 'none', from('OTEL_NODE_RESOURCE_DETECTORS'));
 
   row('traces exporter', src['traces.exporter']?.value ?? 'none', src['traces.exporter']?.from ?? 'default');
-  for (const exporter of config.traceExporters) rows.push(...exporterRows(exporter, src, from, env));
+  for (const [i, exporter] of config.traceExporters.entries()) {
+    const exporterFrom = config.configFile !== undefined ? src[`traces.exporter.${i}`]?.from : undefined;
+    rows.push(...exporterRows(exporter, src, from, env).map((r) => (exporterFrom ? { ...r, from: r.setting === 'trace file' ? `${config.configFile}: ${r.from}` : exporterFrom } : r)));
+  }
 
   row('sampler', src.sampler?.value ?? config.sampler.kind, src.sampler?.from ?? 'default');
   row('propagators', config.propagators.join(',') || 'none', from('OTEL_PROPAGATORS'));
@@ -74,6 +77,16 @@ export function settingRows(config: AgentConfig, env: Env, warnings: readonly st
   if (config.redaction !== undefined) {
     const extra = config.redaction.extraFlags.length > 0 ? ` (+ ${config.redaction.extraFlags.join(',')})` : '';
     row('redaction', `${config.redaction.enabled ? 'on' : 'off'}${extra}`, [from('OTEL_AGENT_REDACTION'), from('OTEL_AGENT_REDACT_FLAGS')].filter((f) => f !== 'default').join(', ') || 'default');
+  }
+  // With OTEL_CONFIG_FILE every setting comes from the file: the path in the document that sets it
+  // (or would, marked "not set"), as config-file.ts recorded it.
+  if (config.configFile !== undefined) {
+    const file = config.configFile;
+    // A file the agent could not use: nothing else applies, the warning says why.
+    if (!config.enabled && config.disabledBy?.startsWith('OTEL_CONFIG_FILE')) return [{ setting: 'enabled', value: 'false', from: `OTEL_CONFIG_FILE=${file} (see the warning)` }];
+    return rows.map((r) =>
+      r.from.startsWith(`${file}: `) ? r : { ...r, from: src[r.setting]?.from ?? `${file} (not set: default)` },
+    );
   }
   return rows;
 }
