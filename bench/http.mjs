@@ -21,8 +21,8 @@ const TARGET_SAMPLER_OFF = { http: 0.85 };
 // The sampler-off rows are references: every instrumentation runs, but no span is recorded or exported, so
 // they show what the instrumentations alone cost, and the rest of each agent's cost is recording and exporting.
 const SAMPLER_OFF = { ...FAIR_ENV, OTEL_TRACES_SAMPLER: 'always_off' };
-// dd-trace has no sampler-off row: DD_TRACE_SAMPLE_RATE=0 still records every span and sends it to the agent
-// (marked "reject"), so it would measure the same work as the dd-trace row.
+// dd-trace has no sampler-off row: with DD_TRACE_SAMPLE_RATE=0 the same spans still reach the agent (tried: the
+// calibration counts did not change; the agent, not the tracer, drops unsampled traces), so it is the same work.
 const VARIANTS = [
   { name: 'none', args: [], env: FAIR_ENV, tracing: false },
   { name: 'agent', args: AGENT_ARGS, env: FAIR_ENV, tracing: true, recording: true },
@@ -146,8 +146,8 @@ for tracing (every integration on, express middleware spans included) and everyt
 It sends to a stand-in Datadog agent in the benchmark's process (bench/lib/dd-agent-sink.mjs: one listener per run, as
 dd-trace ignores a path in \`DD_TRACE_AGENT_URL\`; decodes each msgpack trace payload and counts its spans; answers 200 at
 once, \`{"rate_by_service":{}}\` for traces). Requests it got in this run: ${ddPaths.map((p) => `\`${p}\``).join(', ') || 'none'}.
-It has no sampler-off row: \`DD_TRACE_SAMPLE_RATE=0\` still records every span and sends it to the agent (marked
-rejected), so it is the same work; Datadog's tracer has no head sampler that skips recording.
+It has no sampler-off row: with \`DD_TRACE_SAMPLE_RATE=0\` the same spans still reach the agent (the agent, not the
+tracer, drops unsampled traces), so it would be the same work; Datadog's tracer has no sampler that skips recording.
 
 ${runHeader()}
 - Runs: ${ROUNDS} rounds; each round runs every app under every variant (order rotated each round); medians over rounds.
