@@ -1,7 +1,7 @@
 // A stand-in for the Datadog agent, for dd-trace's reference rows: one listener per run on 127.0.0.1 (dd-trace
 // drops any path in DD_TRACE_AGENT_URL, so the port tells the runs apart). It counts the spans of each
 // PUT/POST /v0.4/traces or /v0.5/traces (msgpack), but for dd-trace's own (isOwn), and answers every endpoint
-// dd-trace calls with 200 and the JSON it expects, at once. The paths it saw are kept per run, so RESULTS.md can list them.
+// dd-trace calls with 200 and the JSON it expects, at once. The paths it saw are kept per run, for RESULTS.md.
 import { createRequire } from 'node:module';
 import http from 'node:http';
 
@@ -12,7 +12,10 @@ const { decode } = require('@msgpack/msgpack');
 // so dd-trace sends every span it records.
 const INFO = JSON.stringify({ version: 'bench', endpoints: ['/v0.4/traces', '/v0.5/traces', '/info'], client_drop_p0s: false });
 
-/** Names and resources of a trace payload's spans: v0.4 is [trace[span{name, resource, ...}]]; v0.5 is [strings, [trace[span[service, name, resource, ...]]]]. */
+/**
+ * Names and resources of a trace payload's spans. v0.4: [trace[span{name, resource, ...}]]; v0.5: [strings,
+ * [trace[span[service, name, resource, ...]]]], each string an index into the table.
+ */
 function spansOf(body, version) {
   const data = decode(body, { useBigInt64: true });
   if (version === '0.5') return data[1].flatMap((trace) => trace.map((span) => ({ name: data[0][span[1]], resource: data[0][span[2]] })));
@@ -20,8 +23,8 @@ function spansOf(body, version) {
 }
 
 /**
- * dd-trace's own span: its DogStatsD client (started even with runtime metrics off, for its client telemetry) resolves
- * the agent's host through the instrumented dns.lookup, once per process. Not the program's work: not counted.
+ * dd-trace's own span: a dns.lookup of the agent's host, seen once per process (its metrics client also posts once to
+ * /dogstatsd/v2/proxy, runtime metrics off or not). Not the program's work: not counted, so spans per request stay whole.
  */
 const isOwn = (span) => span.name === 'dns.lookup' && span.resource === '127.0.0.1';
 
