@@ -1,11 +1,11 @@
-// `npm run bench`: every benchmark in sequence (startup, http, spans, child-process, exit), each in its own
-// process; each prints its tables and updates its section of bench/RESULTS.md. Ends with the durations.
+// `npm run bench`: every benchmark in sequence (startup, http, fetch, spans, pipeline, child-process, exit), each in
+// its own process; each prints its tables and updates its section of bench/RESULTS.md. Ends with the durations.
 // BENCH_QUICK=1 shortens all of them (development runs); BENCH_ONLY=http,exit runs a subset.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { BENCH, QUICK, ROOT, table, writeResults } from './lib/common.mjs';
 
-const ALL = ['startup', 'http', 'spans', 'child-process', 'exit'];
+const ALL = ['startup', 'http', 'fetch', 'spans', 'pipeline', 'child-process', 'exit'];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const chosen = only ? ALL.filter((name) => only.includes(name)) : ALL;
 // The startup benchmark predates BENCH_QUICK: it reads its run counts.

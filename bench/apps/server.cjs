@@ -1,8 +1,9 @@
-// The HTTP server under load: a plain node:http server (BENCH_APP=http) or an express 5 app (BENCH_APP=express).
-// Each request to / answers "hello world"; with BENCH_CHILD_SPANS=N it first creates N child spans of the request's
-// span with @opentelemetry/api. GET /?shutdown=1 is served the same way (same spans), then the server closes
-// and the process ends on its own when the event loop drains: the normal exit path, for every variant.
-// Prints "listening <port>" when ready and "served <n>" (requests to /, the shutdown one included) at the end.
+// The HTTP server under load: a plain node:http server (BENCH_APP=http), where each request to / answers
+// "hello world", or an express 5 app (BENCH_APP=express), where GET /users/:id answers a small JSON user.
+// With BENCH_CHILD_SPANS=N each request first creates N child spans of the request's span with @opentelemetry/api.
+// The same request with ?shutdown=1 is served the same way (same spans), then the server closes and the
+// process ends on its own when the event loop drains: the normal exit path, for every variant.
+// Prints "listening <port>" when ready and "served <n>" (requests served, the shutdown one included) at the end.
 'use strict';
 const http = require('node:http');
 
@@ -25,13 +26,13 @@ function shutdown() {
 if (APP === 'express') {
   const express = require('express');
   const app = express();
-  app.get('/', (req, res) => {
+  app.get('/users/:id', (req, res) => {
     work();
     if (req.query.shutdown) {
-      res.set('connection', 'close').send('bye');
+      res.set('connection', 'close').json({ bye: true });
       res.on('finish', shutdown);
     } else {
-      res.send('hello world');
+      res.json({ id: req.params.id, name: `user ${req.params.id}` });
     }
   });
   server = http.createServer(app);

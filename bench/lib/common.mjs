@@ -17,6 +17,27 @@ export const QUICK = process.env.BENCH_QUICK === '1';
 export const FAIR_ENV = { OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
 export const AGENT_ARGS = ['--import', '@org/otel-agent'];
 export const OFFICIAL_ARGS = ['--import', '@opentelemetry/auto-instrumentations-node/register'];
+/** dd-trace as its docs load it for any app (CJS or ESM) on Node >= 20.6. */
+export const DD_ARGS = ['--import', 'dd-trace/initialize.mjs'];
+/**
+ * dd-trace's reference rows trace and send traces only: everything else it could start (runtime metrics, profiling,
+ * remote configuration, its own telemetry, appsec/IAST, dynamic instrumentation, data streams, crash tracking,
+ * startup logs) is off. Traces go to bench/lib/dd-agent-sink.mjs in the v0.4 msgpack format (the default, set so
+ * it cannot change under us). DD_TRACE_AGENT_URL is added per run.
+ */
+export const DD_ENV = {
+  DD_TRACE_AGENT_PROTOCOL_VERSION: '0.4',
+  DD_RUNTIME_METRICS_ENABLED: 'false',
+  DD_PROFILING_ENABLED: 'false',
+  DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+  DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false',
+  DD_APPSEC_ENABLED: 'false',
+  DD_IAST_ENABLED: 'false',
+  DD_DYNAMIC_INSTRUMENTATION_ENABLED: 'false',
+  DD_DATA_STREAMS_ENABLED: 'false',
+  DD_CRASHTRACKING_ENABLED: 'false',
+  DD_TRACE_STARTUP_LOGS: 'false',
+};
 
 export class BenchError extends Error {}
 export function die(message) {
@@ -27,7 +48,7 @@ export function die(message) {
 export function childEnv(extra) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(OTEL_|KAR_|NODE_OPTIONS$|TRACEPARENT$|TRACESTATE$|BAGGAGE$|VITEST|NODE_ENV$|BENCH_)/.test(k)) env[k] = v;
+    if (!/^(OTEL_|DD_|KAR_|NODE_OPTIONS$|TRACEPARENT$|TRACESTATE$|BAGGAGE$|VITEST|NODE_ENV$|BENCH_)/.test(k)) env[k] = v;
   }
   return { ...env, ...extra };
 }
@@ -41,6 +62,7 @@ export function makeAppDir({ files = {}, copy = [], links = [] } = {}) {
   fs.mkdirSync(path.join(dir, 'node_modules', '@org'), { recursive: true });
   snapshotAgent(path.join(dir, 'node_modules', '@org', 'otel-agent'));
   fs.symlinkSync(path.join(ROOT, 'node_modules', '@opentelemetry'), path.join(dir, 'node_modules', '@opentelemetry'), 'dir');
+  for (const name of links) fs.mkdirSync(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true });
   for (const name of links) fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   for (const name of copy) fs.copyFileSync(path.join(APPS, name), path.join(dir, name));

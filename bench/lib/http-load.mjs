@@ -2,6 +2,7 @@
 // variant's preload, load it from a second process (bench/lib/load.mjs, autocannon), let it end on its own
 // after GET /?shutdown=1, then collect: load results, requests served, spans at the sink, the agent's loss line,
 // CPU and peak RSS (bench/usage-reporter.cjs), and the time from the shutdown answer to the process's end.
+// A variant with `dd: true` is dd-trace: it sends to its own listener of `ddSink` (bench/lib/dd-agent-sink.mjs).
 import path from 'node:path';
 import { BENCH, REPORTER, ROOT, childEnv, cpuMs, die, parseLossLine, readUsage, rssMiB, runNode } from './common.mjs';
 
@@ -13,16 +14,41 @@ export const LOAD_CPUS = '1';
 export const WARMUP_SECONDS = 1;
 let seq = 0;
 
+/** The path each app is loaded on: the node:http hello world on /, the express app on its route. */
+export const APP_PATHS = { http: '/', express: '/users/42' };
+
+/** Checks the usage report against the variant: which tracer is loaded (OpenTelemetry global provider, dd-trace). */
+export function tracerProblem(report, variant) {
+  const otel = Boolean(variant.tracing && !variant.dd);
+  if (report.tracerProvider !== otel) return `global tracer provider ${report.tracerProvider ? 'set' : 'not set'}`;
+  if (Boolean(report.ddTrace) !== Boolean(variant.dd)) return `dd-trace ${report.ddTrace ? 'loaded' : 'not loaded'}`;
+  return undefined;
+}
+
+/** The exporter settings of a run: OTLP to the sink under `key`, or dd-trace to its own listener of `ddSink`. */
+export async function exportEnv(variant, key, sink, ddSink) {
+  if (!variant.dd) return { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint(key) };
+  if (!ddSink) die(`${variant.name}: no dd-trace agent sink`);
+  return { DD_TRACE_AGENT_URL: await ddSink.agentUrl(key) };
+}
+
+/** Spans a run delivered, at whichever sink its variant sends to; closes dd-trace's per-run listener. */
+export async function deliveredSpans(variant, key, sink, ddSink) {
+  if (!variant.dd) return sink.count(key);
+  await ddSink.close(key);
+  return ddSink.count(key);
+}
+
 /**
  * variant: { name, args, env, tracing }. mode 'calibrate' sends `seconds` sequential requests instead of a load.
  * Never hangs: the server is killed `seconds + 60` s after its start, the load generator `seconds + 30` s after its.
  */
-export async function serverRun({ dir, sink, variant, app, childSpans = 0, seconds, warmup = 0, connections = 10, mode = 'load' }) {
+export async function serverRun({ dir, sink, ddSink, variant, app, childSpans = 0, seconds, warmup = 0, connections = 10, mode = 'load' }) {
   const key = `run-${process.pid}-${seq++}`;
   const usageFile = path.join(dir, `usage-${key}.json`);
   const env = childEnv({
     ...variant.env,
-    OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint(key),
+    ...(await exportEnv(variant, key, sink, ddSink)),
     BENCH_APP: app,
     BENCH_CHILD_SPANS: String(childSpans),
     BENCH_USAGE_FILE: usageFile,
@@ -42,7 +68,7 @@ export async function serverRun({ dir, sink, variant, app, childSpans = 0, secon
   const first = await Promise.race([port, server.then(() => undefined)]);
   let load;
   if (first !== undefined) {
-    const url = `http://127.0.0.1:${first}/`;
+    const url = `http://127.0.0.1:${first}${APP_PATHS[app]}`;
     load = await runNode([LOAD, url, String(seconds), String(connections), mode, String(warmup)], {
       cwd: ROOT, env: childEnv({}), cpus: LOAD_CPUS, timeoutMs: (mode === 'load' ? seconds + warmup : 10) * 1000 + 30_000,
     });
@@ -64,8 +90,9 @@ export async function serverRun({ dir, sink, variant, app, childSpans = 0, secon
   if (mode === 'load' && l.warmupProblems) fail(`the warm-up saw ${l.warmupProblems} errors, non-2xx answers or timeouts`);
   if (mode === 'calibrate' && l.ok !== seconds) fail(`${l.ok} of ${seconds} calibration requests answered 200`);
   if (!report) fail('the usage reporter wrote nothing');
-  if (report.tracerProvider !== variant.tracing) fail(`global tracer provider ${report.tracerProvider ? 'set' : 'not set'}`);
-  const delivered = sink.count(key);
+  const tracer = tracerProblem(report, variant);
+  if (tracer) fail(tracer);
+  const delivered = await deliveredSpans(variant, key, sink, ddSink);
   if (!variant.tracing && delivered !== 0) fail(`${delivered} spans reached the sink without an agent`);
   // `recording: false` marks a reference row that traces but records nothing (sampler off).
   const exporting = variant.tracing && variant.recording !== false;
