@@ -277,6 +277,27 @@ describe('FileSpanExporter failures', () => {
     expect(warnings[0]).toContain(`cannot write traces to ${tmp}: illegal operation on a directory (EISDIR)`);
   });
 
+  // Node's recursive mkdirSync never returns for these paths (it retries ENOENT from /proc forever).
+  it.runIf(process.platform === 'linux')('gives up on a directory the kernel refuses to create (/proc, /sys), naming it', async () => {
+    const exporter = new FileSpanExporter({ target: { kind: 'file', path: '/proc/no-such-dir/trace' }, format: 'jsonl', sourceVariable: 'OTEL_EXPORTER_OTLP_TRACES_FILE' });
+    expect(exporter.exportSync(finishedSpans('a'))).toBe(false);
+    expect(exporter.exportSync(finishedSpans('b'))).toBe(false);
+    expect(warnings).toEqual([
+      '[otel-agent] warning: cannot write traces to /proc/no-such-dir/trace: cannot create directory /proc/no-such-dir: no such file or directory (ENOENT) (from OTEL_EXPORTER_OTLP_TRACES_FILE)',
+    ]);
+    const inDir = new FileSpanExporter({ target: { kind: 'dir', dir: '/sys/no-such-dir/traces' }, format: 'kops' });
+    expect(inDir.exportSync(finishedSpans('c'))).toBe(false);
+    expect(warnings[1]).toMatch(/cannot write traces to \/sys\/no-such-dir\/traces\/.*\.otel: cannot create directory \/sys\/no-such-dir: /);
+  });
+
+  it.runIf(process.platform !== 'win32')('does not block on a FIFO nobody reads (ENXIO)', async () => {
+    const fifo = path.join(tmp, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const exporter = new FileSpanExporter({ target: { kind: 'file', path: fifo }, format: 'jsonl' });
+    expect(exporter.exportSync(finishedSpans('a'))).toBe(false);
+    expect(warnings).toEqual([`[otel-agent] warning: cannot write traces to ${fifo}: no such device or address (ENXIO)`]);
+  });
+
   it.runIf(fs.existsSync('/dev/full'))('reports a full disk (ENOSPC) as a failed export', async () => {
     const exporter = new FileSpanExporter({ target: { kind: 'file', path: '/dev/full' }, format: 'kops' });
     expect(exporter.exportSync(finishedSpans('a'))).toBe(false);
@@ -300,7 +321,7 @@ describe('FileSpanExporter failures', () => {
 // The exporter's sources are transpiled to CommonJS in a temporary directory and run by a child
 // Node process, which resolves the OpenTelemetry packages through NODE_PATH.
 function transpileSources(outDir: string): void {
-  const files = ['logging.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
+  const files = ['logging.ts', 'bounded-fs.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
   for (const file of files) {
     const source = fs.readFileSync(path.join(REPO, 'src', file), 'utf8');
     const { outputText } = ts.transpileModule(source, {

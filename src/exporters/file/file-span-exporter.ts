@@ -5,6 +5,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { makeDirectories } from '../../bounded-fs';
 import { describeError, warn } from '../../logging';
 import {
   encodeKopsRecord,
@@ -30,6 +31,7 @@ const NEWLINE = Buffer.from('\n');
 const STDOUT_FD = 1;
 // kops' writer creates its files 0600: spans can carry URLs, queries and other private data.
 const FILE_MODE = 0o600;
+const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NONBLOCK ?? 0);
 
 /**
  * File name for one process in directory mode: `<exe>-<pid>-<timestamp>.otel`, as kops names them.
@@ -169,11 +171,12 @@ export class FileSpanExporter implements SpanExporter {
   private open(): number {
     if (this.path === undefined) return STDOUT_FD;
     if (this.fd !== undefined) return this.fd;
-    makeParentDirectories(this.path);
+    makeDirectories(path.dirname(this.path));
     // Append, unlike kops' O_TRUNC: with the agent in NODE_OPTIONS, child processes inherit the same
     // OTEL_EXPORTER_OTLP_TRACES_FILE, and truncating would wipe their parent's spans. O_APPEND plus
-    // one write per record keeps concurrent writers' records whole.
-    this.fd = fs.openSync(this.path, 'a', FILE_MODE);
+    // one write per record keeps concurrent writers' records whole. O_NONBLOCK: a FIFO nobody reads
+    // fails with ENXIO instead of blocking the program forever (no effect on regular files).
+    this.fd = fs.openSync(this.path, OPEN_FLAGS, FILE_MODE);
     this.needsObjectTypeRecord = this.format === 'kops';
     return this.fd;
   }
@@ -217,31 +220,6 @@ export class FileSpanExporter implements SpanExporter {
   private from(): string {
     return this.sourceVariable ? ` (from ${this.sourceVariable})` : '';
   }
-}
-
-function makeParentDirectories(file: string): void {
-  const dir = path.dirname(file);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    // A regular file where a directory should be makes mkdir say "file already exists" (EEXIST),
-    // which reads as if the trace file were the problem: name the offending path instead.
-    const blocker = (err as NodeJS.ErrnoException).code === 'EEXIST' ? firstNonDirectory(dir) : undefined;
-    throw blocker === undefined ? err : new Error(`${blocker} is not a directory`);
-  }
-}
-
-function firstNonDirectory(dir: string): string | undefined {
-  const ancestors: string[] = [];
-  for (let d = dir; ancestors.at(-1) !== d; d = path.dirname(d)) ancestors.push(d);
-  for (const candidate of ancestors.reverse()) {
-    try {
-      if (!fs.statSync(candidate).isDirectory()) return candidate;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
 
 /** Node's fs messages repeat the path ("ENOTDIR: not a directory, open '/x/y'"); keep the reason. */
