@@ -150,6 +150,7 @@ describe('paths are not secrets; tokens that contain `/` still are', () => {
       '/github/home/actions-runner/_work/_tool/node/bin/node',
       '~/projects/my_tool/bin/run_all_integration_tests',
       '../../node_modules/typescript/bin/tsc-watcher-for-ci',
+      '/tmp/otel-agent-app-Ab3xYz/tools/node-runtime/bin/node', // a mkdtemp directory
     ]) {
       expect(exe.length, exe).toBeGreaterThanOrEqual(32);
       expect(redactCommand('sh', ['-c', `${exe} script.js`]), exe).toEqual(['-c', `${exe} script.js`]);
