@@ -273,3 +273,35 @@ const done = (child) => new Promise((resolve) => child.on('close', resolve));
     for (const secret of ['s3cr3t-value', 'user:pw', 'wJalrXUtnFEMI']) expect(everything).not.toContain(secret);
   });
 });
+
+describe('a working directory deleted under the program', () => {
+  // A program that works in a temporary directory and removes it, then traces: process.cwd() throws from then on.
+  const APP_GONE = `
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const cp = require('node:child_process');
+const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-gone-'));
+process.chdir(temp);
+fs.rmdirSync(temp);
+const { trace } = require('@opentelemetry/api');
+trace.getTracer('hostile-hosts').startSpan('after-rmdir').end();
+console.log(String(cp.execFileSync('echo', ['child ran'])).trim());
+console.log('out');
+process.exitCode = 5;
+`;
+  it.runIf(isLinux)('tracing goes on: its spans and its child processes are recorded, without a working directory', async () => {
+    const dir = appDir({ 'app.cjs': APP_GONE });
+    // The SDK starts with the first span, after the directory is gone (the resource reads the app's package.json then).
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl };
+    const [withAgent, without] = await Promise.all([launch({ dir, agent: true, env }), launch({ dir, agent: false, env })]);
+    expect(without).toMatchObject({ code: 5, signal: null, stdout: 'child ran\nout\n' });
+    expectSameProgram(withAgent, without);
+    expect(warningsOf(withAgent.stderr)).toEqual([]);
+    const spans = await receiver.waitForSpans((s) => s.length >= 2);
+    expect(spans.map((s) => s.name).sort()).toEqual(['after-rmdir', 'echo']);
+    const echo = spans.find((s) => s.name === 'echo')!;
+    expect(echo.attributes['process.command_args']).toEqual(['echo', 'child ran']);
+    expect(echo.attributes['process.working_directory']).toBeUndefined();
+  });
+});

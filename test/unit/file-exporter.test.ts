@@ -321,7 +321,7 @@ describe('FileSpanExporter failures', () => {
 // The exporter's sources are transpiled to CommonJS in a temporary directory and run by a child
 // Node process, which resolves the OpenTelemetry packages through NODE_PATH.
 function transpileSources(outDir: string): void {
-  const files = ['logging.ts', 'bounded-fs.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
+  const files = ['logging.ts', 'bounded-fs.ts', 'environment.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
   for (const file of files) {
     const source = fs.readFileSync(path.join(REPO, 'src', file), 'utf8');
     const { outputText } = ts.transpileModule(source, {

@@ -6,6 +6,7 @@ import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { makeDirectories } from '../../bounded-fs';
+import { absolutePath, workingDirectory } from '../../environment';
 import { describeError, warn } from '../../logging';
 import {
   encodeKopsRecord,
@@ -82,10 +83,13 @@ export class FileSpanExporter implements SpanExporter {
     } else {
       // Resolved now, so that a later process.chdir() does not move the file, and (in dir mode)
       // the name carries the process start time as kops' does.
+      // A relative path with the working directory deleted stays relative: opening it then fails with a warning.
+      const name = traceFileNameForProcess(new Date(), process.pid, process.argv[1]);
+      const cwd = workingDirectory();
       this.path =
         target.kind === 'file'
-          ? path.resolve(target.path)
-          : path.resolve(target.dir, traceFileNameForProcess(new Date(), process.pid, process.argv[1]));
+          ? (absolutePath(target.path, cwd) ?? target.path)
+          : path.join(absolutePath(target.dir, cwd) ?? target.dir, name);
       this.format = options.format;
     }
   }
