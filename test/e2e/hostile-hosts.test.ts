@@ -304,4 +304,13 @@ process.exitCode = 5;
     expect(echo.attributes['process.command_args']).toEqual(['echo', 'child ran']);
     expect(echo.attributes['process.working_directory']).toBeUndefined();
   });
+
+  it.runIf(isLinux)('a relative trace file cannot be placed: one warning saying why, the spans are counted', async () => {
+    const dir = appDir({ 'app.cjs': APP_GONE });
+    const env = { OTEL_EXPORTER_OTLP_TRACES_FILE: 'traces.jsonl' };
+    const [withAgent, without] = await Promise.all([launch({ dir, agent: true, env }), launch({ dir, agent: false, env })]);
+    expectSameProgram(withAgent, without);
+    expect(warningsOf(withAgent.stderr).filter((w) => w.includes('cannot write traces to traces.jsonl: the path is relative and the working directory was deleted'))).toHaveLength(1);
+    expect(lossReport(withAgent.stderr, 'file traces.jsonl')).toEqual({ lost: 2, delivered: 0 });
+  });
 });

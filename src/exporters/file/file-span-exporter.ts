@@ -175,6 +175,8 @@ export class FileSpanExporter implements SpanExporter {
   private open(): number {
     if (this.path === undefined) return STDOUT_FD;
     if (this.fd !== undefined) return this.fd;
+    // Still relative: there was no working directory to resolve it against.
+    if (!path.isAbsolute(this.path)) throw new Error('the path is relative and the working directory was deleted');
     makeDirectories(path.dirname(this.path));
     // Append, unlike kops' O_TRUNC: with the agent in NODE_OPTIONS, child processes inherit the same
     // OTEL_EXPORTER_OTLP_TRACES_FILE, and truncating would wipe their parent's spans. O_APPEND plus
