@@ -314,3 +314,45 @@ process.exitCode = 5;
     expect(lossReport(withAgent.stderr, 'file traces.jsonl')).toEqual({ lost: 2, delivered: 0 });
   });
 });
+
+describe('stderr closed by its reader', () => {
+  // Without the agent this program never writes to stderr, so a closed stderr cannot hurt it. With the agent, a
+  // warning written to the closed pipe must not turn into an EPIPE 'error' event that crashes the program.
+  const APP_QUIET = `
+process.stdin.once('data', () => {
+  process.stdin.pause();
+  require('./lib.cjs'); // the agent warns here: lib.cjs has no function "missing"
+  setImmediate(() => {
+    process.stdout.write('out\\n');
+    process.exitCode = 5;
+  });
+});
+`;
+  it('a warning to a closed stderr pipe does not crash the program', async () => {
+    const dir = appDir({ 'app.cjs': APP_QUIET, 'lib.cjs': 'exports.present = () => 1;\n' });
+    const runOnce = async (agent: boolean): Promise<Outcome> => {
+      const { args } = preloadArgs(agent ? 'import' : 'none');
+      const child = spawn(process.execPath, [...args, 'app.cjs'], {
+        cwd: dir,
+        env: cleanEnv({ OTEL_AGENT_FUNCTION_SPANS: './lib.cjs[missing]', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+      // Close our end of the child's stderr, then let the child go on.
+      await new Promise<void>((resolve) => {
+        child.stderr.once('close', () => resolve());
+        child.stderr.destroy();
+      });
+      child.stdin.end('go\n');
+      const { code, signal } = await closed;
+      clearTimeout(timer);
+      return { code, signal, stdout, stderr: '' };
+    };
+    const [withAgent, without] = await Promise.all([runOnce(true), runOnce(false)]);
+    expect(without).toMatchObject({ code: 5, signal: null, stdout: 'out\n' });
+    expect(withAgent).toEqual(without);
+  });
+});
