@@ -60,7 +60,9 @@ function averageWordLength(segment: string): number {
 
 /** Removes the password (and user) from URLs inside a string. */
 export function redactUrlCredentials(value: string): string {
-  return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, `$1${REDACTED}@`);
+  // The lookbehind starts a scheme only where a run of scheme characters starts: without it, a long
+  // run with no `://` (`a.a.a...`) is rescanned from every position, quadratic in its length.
+  return value.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, `$1${REDACTED}@`);
 }
 
 /** Secret-named flags that take no value (`--password-stdin`, `--no-auth`): the next argument is not a secret. */
@@ -76,7 +78,8 @@ const SECRET_HEADER = /((?:^|[\s=])[\w.-]*(?:auth|token|secret|cookie|session|ap
 /** `"password": "x"` in JSON text (e.g. a request body passed to curl -d). */
 const SECRET_JSON = /("([^"\\]*)"\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 /** `?token=x` / `&password=y` in URLs. */
-const SECRET_QUERY = /([?&;])([^=&#\s]+)=([^&#\s]*)/g;
+// The name stops at the next separator: otherwise every `;` of a long `a;a;a...` rescans to the end.
+const SECRET_QUERY = /([?&;])([^=&#;?\s]+)=([^&#;\s]*)/g;
 
 /** Redacts a single value that is not a flag: secret KEY=value, credential-looking values, URL and header secrets. */
 function redactScalar(value: string, keepVariableReferences: boolean): string {
@@ -346,9 +349,15 @@ export function redactShellScript(script: string, extraValueFlags: readonly stri
     words.push(t);
   }
   flush();
-  let out = script;
-  for (const r of replacements.sort((a, b) => b.start - a.start)) out = out.slice(0, r.start) + r.text + out.slice(r.end);
-  return out;
+  // One pass over the script (not a slice per replacement: a long script full of secrets would be quadratic).
+  const parts: string[] = [];
+  let at = 0;
+  for (const r of replacements.sort((a, b) => a.start - b.start)) {
+    parts.push(script.slice(at, r.start), r.text);
+    at = r.end;
+  }
+  parts.push(script.slice(at));
+  return parts.join('');
 }
 
 /**

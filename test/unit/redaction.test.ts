@@ -187,3 +187,22 @@ describe('paths are not secrets; tokens that contain `/` still are', () => {
     expect(redactArgs([hex, urlSafe, `CHECKSUM=${hex}`, `--digest=${urlSafe}`])).toEqual([R, R, `CHECKSUM=${R}`, `--digest=${R}`]);
   });
 });
+
+// The rules below were quadratic on long arguments (128 KiB, Linux's limit for one, took 1 to 5 s to redact);
+// speed is not asserted here, only that the linear forms redact the same things.
+describe('long arguments', () => {
+  it('finds URL credentials after a long run of scheme characters, and only at the start of a scheme', () => {
+    const run = 'a.'.repeat(5000);
+    expect(redactUrlCredentials(`${run} git+https://u:p@host/x`)).toBe(`${run} git+https://${R}@host/x`);
+    expect(redactUrlCredentials(`x${run}https://u:p@host`)).toBe(`x${run}https://${R}@host`);
+  });
+  it('finds secret query parameters among many separators', () => {
+    expect(redactArgs([`https://h/p?${'a;'.repeat(5000)}token=t&x=1`])).toEqual([`https://h/p?${'a;'.repeat(5000)}token=${R}&x=1`]);
+    expect(redactArgs(['https://h/p?a=1;password=p;b=2'])).toEqual([`https://h/p?a=1;password=${R};b=2`]);
+  });
+  it('redacts every secret of a long script, in place', () => {
+    const script = 'deploy --token x; '.repeat(3000);
+    expect(redactShellScript(script)).toBe(`deploy --token ${R}; `.repeat(3000));
+    expect(redactShellScript('A=1 B_TOKEN=t c --password p "d e"')).toBe(`A=1 B_TOKEN=${R} c --password ${R} "d e"`);
+  });
+});
