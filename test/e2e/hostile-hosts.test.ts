@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedSpan } from '../helpers/otlp-receiver';
-import { cleanEnv, makeAppDir, preloadArgs } from '../helpers/run-app';
+import { cleanEnv, makeAppDir, preloadArgs, REPO_ROOT } from '../helpers/run-app';
 import { sharedReceiver } from '../helpers/shared-receiver';
 
 const receiver = sharedReceiver();
@@ -303,6 +303,40 @@ process.exitCode = 5;
     const echo = spans.find((s) => s.name === 'echo')!;
     expect(echo.attributes['process.command_args']).toEqual(['echo', 'child ran']);
     expect(echo.attributes['process.working_directory']).toBeUndefined();
+  });
+
+  it.runIf(isLinux)('deleted before the program starts (agent loaded by absolute path): the agent starts, the process span has no directory', async () => {
+    const dir = appDir({ 'app.cjs': APP, 'lib.cjs': 'exports.work = () => 1;\n' });
+    const register = path.join(REPO_ROOT, 'dist', 'register.js');
+    const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-gone-'));
+    // The shell enters the directory and removes it; node then starts in a deleted directory.
+    const run = (agent: boolean) =>
+      new Promise<Outcome>((resolve, reject) => {
+        const node = [process.execPath, ...(agent ? ['--import', register] : []), path.join(dir, 'app.cjs')].map((a) => `'${a}'`).join(' ');
+        const child = spawn('sh', ['-c', `cd '${gone}' && rmdir '${gone}' && exec ${node}`], {
+          env: cleanEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_AGENT_PROCESS_SPAN: 'true', OTEL_AGENT_FUNCTION_SPANS: './lib.cjs[work]' }),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      });
+    const withAgent = await run(true);
+    fs.mkdirSync(gone);
+    const without = await run(false);
+    expect(without).toMatchObject({ code: 5, signal: null, stdout: 'out\n' });
+    expectSameProgram(withAgent, without);
+    expect(warningsOf(withAgent.stderr)).toEqual([
+      '[otel-agent] warning: OTEL_AGENT_FUNCTION_SPANS: ./lib.cjs is a relative path and the working directory was deleted; it is not traced',
+    ]);
+    const spans = await receiver.waitForSpans((s) => s.length >= SPAN_NAMES.length + 1);
+    expect(spans.map((s) => s.name).sort()).toEqual([...SPAN_NAMES, 'app.cjs'].sort());
+    const processSpan = spans.find((s) => s.name === 'app.cjs')!;
+    expect(processSpan.attributes['process.exit.code']).toBe(5);
+    expect(processSpan.attributes['process.working_directory']).toBeUndefined();
   });
 
   it.runIf(isLinux)('a relative trace file cannot be placed: one warning saying why, the spans are counted', async () => {
