@@ -241,7 +241,7 @@ describe('FileSpanExporter failures', () => {
   });
   afterEach(() => restore());
 
-  it('warns once for an unwritable path, fails each export without throwing, and recovers when the path works', async () => {
+  it('export() fails with the cause and leaves the warning to its caller; exportSync warns once; both recover when the path works', async () => {
     const blocker = path.join(tmp, 'not-a-dir');
     fs.writeFileSync(blocker, 'a regular file');
     const file = path.join(blocker, 'traces.otel');
@@ -254,7 +254,15 @@ describe('FileSpanExporter failures', () => {
     const results: ExportResult[] = [];
     for (let i = 0; i < 3; i++) expect(() => exporter.export(spans, (r) => results.push(r))).not.toThrow();
     expect(results.map((r) => r.code)).toEqual([ExportResultCode.FAILED, ExportResultCode.FAILED, ExportResultCode.FAILED]);
-    expect(results[0].error).toBeInstanceOf(Error);
+    expect(results[0].error?.message).toBe(`${blocker} is not a directory (from OTEL_EXPORTER_OTLP_TRACES_FILE)`);
+    // The agent's delivery guard prints export()'s failures; at exit, exportSync does not repeat it.
+    expect(warnings).toEqual([]);
+    expect(exporter.exportSync(spans)).toBe(false);
+    expect(warnings).toEqual([]);
+    // Called alone (as from an 'exit' listener), exportSync prints the cause once.
+    const atExit = new FileSpanExporter({ target: { kind: 'file', path: file }, format: 'kops', sourceVariable: 'OTEL_EXPORTER_OTLP_TRACES_FILE' });
+    expect(atExit.exportSync(spans)).toBe(false);
+    expect(atExit.exportSync(spans)).toBe(false);
     expect(warnings).toEqual([
       `[otel-agent] warning: cannot write traces to ${file}: ${blocker} is not a directory (from OTEL_EXPORTER_OTLP_TRACES_FILE)`,
     ]);

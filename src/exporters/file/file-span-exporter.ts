@@ -67,7 +67,7 @@ export class FileSpanExporter implements SpanExporter {
   private fd: number | undefined;
   // A kops segment must declare type 32 before using it; set again whenever the file is (re)opened.
   private needsObjectTypeRecord = false;
-  // Whether the current run of failures has been reported; cleared by a successful write.
+  // Whether the current run of failures has been reported (here or by export()'s caller); cleared by a successful write.
   private failureReported = false;
   private isShutdown = false;
 
@@ -94,47 +94,60 @@ export class FileSpanExporter implements SpanExporter {
     }
   }
 
+  /**
+   * Fails with the cause as the error (`cannot create directory /x: permission denied (EACCES)`) and
+   * prints nothing: the caller, the agent's delivery guard, prints it once with the destination.
+   */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    const ok = this.exportSync(spans);
-    resultCallback(
-      ok
-        ? { code: ExportResultCode.SUCCESS }
-        : { code: ExportResultCode.FAILED, error: new Error(`traces not written to ${this.describeTarget()}`) },
-    );
+    const failure = this.writeNow(spans);
+    // Reported by the caller: a later exportSync of the same run of failures does not print it again.
+    if (failure !== undefined) this.failureReported = true;
+    resultCallback(failure === undefined ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(failure) });
   }
 
-  /** Encodes and writes `spans` before returning; true when they are in the file. Never throws. */
+  /**
+   * Encodes and writes `spans` before returning; true when they are in the file. Never throws. Called
+   * directly from an 'exit' listener, with no one else to report: the first failure of a run of
+   * failures prints one warning naming the file, the cause and the variable.
+   */
   exportSync(spans: ReadableSpan[]): boolean {
+    const failure = this.writeNow(spans);
+    if (failure !== undefined && !this.failureReported) {
+      this.failureReported = true;
+      warn(`cannot write traces to ${this.describeTarget()}: ${failure}`);
+    }
+    return failure === undefined;
+  }
+
+  /** Writes `spans`; undefined when they are in the file, else what went wrong. Never throws. */
+  private writeNow(spans: ReadableSpan[]): string | undefined {
     // The span processors already suppress tracing around export(), but an 'exit' listener calls
-    // this directly: without it, an enabled fs instrumentation would trace our own writes.
+    // exportSync directly: without it, an enabled fs instrumentation would trace our own writes.
     try {
       return context.with(suppressTracing(context.active()), () => this.write(spans));
     } catch (err) {
       // write() handles the failures it expects; this only keeps a bug from reaching the host app.
-      warn(`trace file exporter failed: ${describeError(err)}`);
-      return false;
+      return `trace file exporter failed: ${describeError(err)}`;
     }
   }
 
-  private write(spans: ReadableSpan[]): boolean {
-    if (this.isShutdown) return false;
-    if (spans.length === 0) return true;
+  private write(spans: ReadableSpan[]): string | undefined {
+    if (this.isShutdown) return 'the exporter is shut down';
+    if (spans.length === 0) return undefined;
 
     let body: Uint8Array;
     try {
       body = this.encode(spans);
     } catch (err) {
       // Not a file problem: a span the upstream serializer cannot encode. Retrying will not help.
-      warn(`cannot encode traces for ${this.describeTarget()}: ${describeError(err)}`);
-      return false;
+      return `cannot encode traces: ${describeError(err)}`;
     }
 
     let fd: number;
     try {
       fd = this.open();
     } catch (err) {
-      this.reportFailure(err);
-      return false;
+      return this.describeFailure(err);
     }
 
     const chunk = this.needsObjectTypeRecord ? Buffer.concat([TRACE_REQUEST_OBJECT_TYPE_RECORD, body]) : body;
@@ -142,11 +155,10 @@ export class FileSpanExporter implements SpanExporter {
     if (error === undefined) {
       this.needsObjectTypeRecord = false;
       this.failureReported = false;
-      return true;
+      return undefined;
     }
     if (fd !== STDOUT_FD) this.abandonFile(fd, written);
-    this.reportFailure(error);
-    return false;
+    return this.describeFailure(error);
   }
 
   /** Writes are synchronous, so there is never anything buffered. */
@@ -213,10 +225,9 @@ export class FileSpanExporter implements SpanExporter {
     }
   }
 
-  private reportFailure(err: unknown): void {
-    if (this.failureReported) return;
-    this.failureReported = true;
-    warn(`cannot write traces to ${this.describeTarget()}: ${describeFsError(err)}${this.from()}`);
+  /** `no space left on device (ENOSPC) (from OTEL_EXPORTER_OTLP_TRACES_FILE)`. */
+  private describeFailure(err: unknown): string {
+    return `${describeFsError(err)}${this.from()}`;
   }
 
   private describeTarget(): string {
