@@ -184,8 +184,23 @@ function readOnlyAppDir(files?: Record<string, string>): string {
   return dir;
 }
 
+/** Whether any user may reach `file` (every ancestor searchable by others) and read it. */
+function othersCanRead(file: string): boolean {
+  try {
+    if ((fs.statSync(file).mode & 0o004) === 0) return false;
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+      if ((fs.statSync(dir).mode & 0o001) === 0) return false;
+      if (path.dirname(dir) === dir) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+// Another user must be able to run this Node and load the agent from this checkout (not so under a 0700 /root).
+const othersCanRunAgent = othersCanRead(process.execPath) && othersCanRead(path.join(REPO_ROOT, 'dist', 'register.js')) && othersCanRead(os.tmpdir());
+
 // These need to start the child as another user, which only root can do (CI runs the tests as root).
-describe.runIf(isLinux && isRoot)('an unprivileged user with no HOME in a read-only working directory (runs only as root: it starts children as other users)', () => {
+describe.runIf(isLinux && isRoot && othersCanRunAgent)('an unprivileged user with no HOME in a read-only working directory (runs only as root, with a checkout other users can read: it starts children as other users)', () => {
   it.each([
     ['nobody (65534)', NOBODY, NOBODY],
     ['a uid with no passwd entry, group root (OpenShift)', NO_PASSWD_UID, 0],
