@@ -3,9 +3,29 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppPackage } from './sdk/resource';
 
+/**
+ * The working directory, or undefined once it has been deleted under the process: process.cwd()
+ * (and path.resolve of a relative path) throws then, and the agent must go on without it.
+ */
+export function workingDirectory(): string | undefined {
+  try {
+    return process.cwd();
+  } catch {
+    return undefined;
+  }
+}
+
+/** `p` made absolute against `base`; undefined for a relative `p` without a working directory. */
+export function absolutePath(p: string, base: string | undefined): string | undefined {
+  if (path.isAbsolute(p)) return path.resolve(p);
+  return base === undefined ? undefined : path.resolve(base, p);
+}
+
 /** The nearest package.json above the main script (or the working directory), outside node_modules. */
-export function readAppPackage(entry: string | undefined = process.argv[1], cwd = process.cwd()): AppPackage {
-  let dir = entry ? path.dirname(path.resolve(cwd, entry)) : cwd;
+export function readAppPackage(entry: string | undefined = process.argv[1], cwd: string | undefined = workingDirectory()): AppPackage {
+  const start = entry ? absolutePath(entry, cwd) : cwd;
+  if (start === undefined) return {};
+  let dir = entry ? path.dirname(start) : start;
   for (;;) {
     if (path.basename(dir) === 'node_modules') return {};
     try {

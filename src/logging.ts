@@ -1,15 +1,26 @@
 // Agent diagnostics: one-line warnings to stderr, each printed once, never thrown.
+import * as fs from 'node:fs';
 import type { DiagLogLevel } from '@opentelemetry/api';
 
 const INFO = 60 as DiagLogLevel.INFO;
 
 const PREFIX = '[otel-agent]';
 const seen = new Set<string>();
+const STDERR_FD = 2;
+// Straight to fd 2, not through process.stderr: a write to a pipe its reader closed makes the
+// stream emit an EPIPE 'error' event, which crashes a program that itself never writes to stderr.
+// writeSync throws instead, here, where it is caught.
 let sink: (line: string) => void = (line) => {
   try {
-    process.stderr.write(line + '\n');
-  } catch {
-    // stderr closed: nothing we can do, and nothing the host should see.
+    fs.writeSync(STDERR_FD, line + '\n');
+  } catch (err) {
+    // A non-blocking stderr that is full: the stream queues the line (its reader is alive, so no EPIPE).
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return; // closed: nothing the host should see
+    try {
+      process.stderr.write(line + '\n');
+    } catch {
+      // Nothing more to try.
+    }
   }
 };
 

@@ -2,6 +2,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, trace, type Context, type ContextManager, type Span, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { showValue } from './config/env-reader';
+import { workingDirectory } from './environment';
 import { capArgs, redactArgs, secretFlagsFor } from './redaction';
 
 export interface InheritedContext {
@@ -54,6 +55,7 @@ export class ProcessSpan {
   static start(tracer: Tracer, parent: Context, name: string | undefined): ProcessSpan {
     const script = process.argv[1];
     const secretFlags = script ? secretFlagsFor(script) : [];
+    const cwd = workingDirectory();
     const commandArgs = capArgs([process.argv0, ...(script ? [script] : []), ...redactArgs(process.argv.slice(2), secretFlags)], 4096).args;
     const span = tracer.startSpan(
       name ?? (script ? path.basename(script) : 'node'),
@@ -66,7 +68,8 @@ export class ProcessSpan {
           ...(script ? { 'process.command': script } : {}),
           'process.command_args': commandArgs,
           'process.args_count': process.argv.length,
-          'process.working_directory': process.cwd(),
+          // Left out when the directory was deleted under the process.
+          ...(cwd !== undefined ? { 'process.working_directory': cwd } : {}),
         },
       },
       parent,

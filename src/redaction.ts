@@ -4,25 +4,65 @@ export const REDACTED = '<redacted>';
 
 /** Flag or key names whose value is a secret. */
 const SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth|jit[-_]?config|session|cookie|bearer|signature)/i;
-/** Values that look like credentials on their own: JWTs, long base64/hex blobs, PEM keys. */
+/** Values that look like credentials on their own, whatever their shape: JWTs, PEM keys, well-known token prefixes. */
 const LOOKS_SECRET = [
   /^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, // JWT
-  /^[A-Za-z0-9+/_-]{32,}={0,2}$/, // long base64 / hex / url-safe token
   /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
   /^(gh[pousr]|github_pat|glpat|xox[abprs]|AKIA|sk-)[A-Za-z0-9_-]{8,}/, // well-known token prefixes
 ];
+/** A long base64 / hex / url-safe token; since `/` is in base64's alphabet, long paths have this shape too. */
+const LONG_TOKEN = /^[A-Za-z0-9+/_-]{32,}={0,2}$/;
 
 export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
 export function looksLikeSecret(value: string): boolean {
-  return LOOKS_SECRET.some((re) => re.test(value));
+  if (LOOKS_SECRET.some((re) => re.test(value))) return true;
+  return LONG_TOKEN.test(value) && !looksLikePath(value);
+}
+
+// A path is told from a token that contains `/` by its segments: a path's read like names
+// (`node_modules`, `bin`, `MyProject`), a token's are random (`wJalrXUtnFEMI/K7MDENG/...`).
+// Measured on 400,000 random 24-48 byte base64 tokens: 1 passed as a path; of tokens forced to
+// start with `/` (1 in 64 of standard base64 does), 1 in 10,000.
+const PATH_PREFIX = /^(\/|\.{1,2}\/|~\/)/;
+const LOWERCASE_SEGMENT = /^[a-z0-9_.-]+$/;
+/** The words of a name: `MyCompanyBackend2` -> My, Company, Backend, 2; `wJalrXUtn` -> w, Jalr, X, Utn. */
+const WORD = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+/g;
+const MAX_PATH_SEGMENT = 31;
+/** Random parts this short (a mkdtemp suffix such as `app-Ab3xYz`) cannot hold a credential. */
+const MAX_SHORT_PART = 8;
+
+/**
+ * Whether a value is a file path rather than a token: absolute or explicitly relative (`/`, `./`,
+ * `../`, `~/`) with at least two segments whose `-`/`_`/`.`-separated parts are each short or made
+ * of words averaging 3 or more characters; or a bare relative path of three or more lowercase
+ * segments. A segment longer than 31 characters, or one that is itself a known token shape
+ * (a `ghp_...` file name), makes it not a path.
+ */
+export function looksLikePath(value: string): boolean {
+  const prefix = PATH_PREFIX.exec(value)?.[0];
+  const segments = value.slice(prefix?.length ?? 0).split('/').filter((s) => s !== '');
+  if (segments.some((s) => s.length > MAX_PATH_SEGMENT || LOOKS_SECRET.some((re) => re.test(s)))) return false;
+  if (prefix === undefined) return segments.length >= 3 && segments.every((s) => LOWERCASE_SEGMENT.test(s));
+  return (
+    segments.length >= 2 &&
+    segments.every((s) => (s.length <= 4 || !s.includes('+')) && s.split(/[-_.]/).every((part) => part.length <= MAX_SHORT_PART || averageWordLength(part) >= 3))
+  );
+}
+
+function averageWordLength(segment: string): number {
+  const words = segment.match(WORD);
+  if (!words) return 0;
+  return words.reduce((sum, w) => sum + w.length, 0) / words.length;
 }
 
 /** Removes the password (and user) from URLs inside a string. */
 export function redactUrlCredentials(value: string): string {
-  return value.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, `$1${REDACTED}@`);
+  // The lookbehind starts a scheme only where a run of scheme characters starts: without it, a long
+  // run with no `://` (`a.a.a...`) is rescanned from every position, quadratic in its length.
+  return value.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, `$1${REDACTED}@`);
 }
 
 /** Secret-named flags that take no value (`--password-stdin`, `--no-auth`): the next argument is not a secret. */
@@ -38,7 +78,8 @@ const SECRET_HEADER = /((?:^|[\s=])[\w.-]*(?:auth|token|secret|cookie|session|ap
 /** `"password": "x"` in JSON text (e.g. a request body passed to curl -d). */
 const SECRET_JSON = /("([^"\\]*)"\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 /** `?token=x` / `&password=y` in URLs. */
-const SECRET_QUERY = /([?&;])([^=&#\s]+)=([^&#\s]*)/g;
+// The name stops at the next separator: otherwise every `;` of a long `a;a;a...` rescans to the end.
+const SECRET_QUERY = /([?&;])([^=&#;?\s]+)=([^&#;\s]*)/g;
 
 /** Redacts a single value that is not a flag: secret KEY=value, credential-looking values, URL and header secrets. */
 function redactScalar(value: string, keepVariableReferences: boolean): string {
@@ -308,9 +349,15 @@ export function redactShellScript(script: string, extraValueFlags: readonly stri
     words.push(t);
   }
   flush();
-  let out = script;
-  for (const r of replacements.sort((a, b) => b.start - a.start)) out = out.slice(0, r.start) + r.text + out.slice(r.end);
-  return out;
+  // One pass over the script (not a slice per replacement: a long script full of secrets would be quadratic).
+  const parts: string[] = [];
+  let at = 0;
+  for (const r of replacements.sort((a, b) => a.start - b.start)) {
+    parts.push(script.slice(at, r.start), r.text);
+    at = r.end;
+  }
+  parts.push(script.slice(at));
+  return parts.join('');
 }
 
 /**

@@ -9,8 +9,9 @@ function nodeIsSupported(version: string): boolean {
 if (nodeIsSupported(process.versions.node)) {
   (require('./agent') as typeof import('./agent')).start();
 } else {
-  // Nothing else is loaded: the OpenTelemetry SDK 3 line itself needs Node 22.15.
-  process.stderr.write(
-    `[otel-agent] warning: Node.js ${process.versions.node} is not supported (needs >= ${MIN_NODE.join('.')}); tracing is off and the program runs untouched\n`,
+  // Nothing else is loaded (the OpenTelemetry SDK 3 line itself needs Node 22.15): the logger only,
+  // which also survives a closed stderr.
+  (require('./logging') as typeof import('./logging')).warn(
+    `Node.js ${process.versions.node} is not supported (needs >= ${MIN_NODE.join('.')}); tracing is off and the program runs untouched`,
   );
 }

@@ -1,4 +1,5 @@
 // Declarative command rules (compileRules, applyRules, loadRulesFile) and the kubectl/virtctl recognizer.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -100,6 +101,12 @@ describe('loadRulesFile', () => {
     expect(bad.warnings).toHaveLength(1);
     expect(bad.warnings[0]).toContain('is not valid JSON');
     expect(loadRulesFile(dir).warnings).toHaveLength(1); // a directory
+  });
+  it.runIf(process.platform !== 'win32')('never blocks or reads without end: a FIFO nobody writes, /dev/zero', () => {
+    const fifo = path.join(dir, 'rules.fifo');
+    spawnSync('mkfifo', [fifo]);
+    expect(loadRulesFile(fifo).warnings).toEqual([`command rules file "${fifo}" cannot be read (not a regular file); no rules apply`]);
+    expect(loadRulesFile('/dev/zero').warnings).toEqual(['command rules file "/dev/zero" cannot be read (not a regular file); no rules apply']);
   });
 });
 

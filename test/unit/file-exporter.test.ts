@@ -241,7 +241,7 @@ describe('FileSpanExporter failures', () => {
   });
   afterEach(() => restore());
 
-  it('warns once for an unwritable path, fails each export without throwing, and recovers when the path works', async () => {
+  it('export() fails with the cause and leaves the warning to its caller; exportSync warns once; both recover when the path works', async () => {
     const blocker = path.join(tmp, 'not-a-dir');
     fs.writeFileSync(blocker, 'a regular file');
     const file = path.join(blocker, 'traces.otel');
@@ -254,7 +254,15 @@ describe('FileSpanExporter failures', () => {
     const results: ExportResult[] = [];
     for (let i = 0; i < 3; i++) expect(() => exporter.export(spans, (r) => results.push(r))).not.toThrow();
     expect(results.map((r) => r.code)).toEqual([ExportResultCode.FAILED, ExportResultCode.FAILED, ExportResultCode.FAILED]);
-    expect(results[0].error).toBeInstanceOf(Error);
+    expect(results[0].error?.message).toBe(`${blocker} is not a directory (from OTEL_EXPORTER_OTLP_TRACES_FILE)`);
+    // The agent's delivery guard prints export()'s failures; at exit, exportSync does not repeat it.
+    expect(warnings).toEqual([]);
+    expect(exporter.exportSync(spans)).toBe(false);
+    expect(warnings).toEqual([]);
+    // Called alone (as from an 'exit' listener), exportSync prints the cause once.
+    const atExit = new FileSpanExporter({ target: { kind: 'file', path: file }, format: 'kops', sourceVariable: 'OTEL_EXPORTER_OTLP_TRACES_FILE' });
+    expect(atExit.exportSync(spans)).toBe(false);
+    expect(atExit.exportSync(spans)).toBe(false);
     expect(warnings).toEqual([
       `[otel-agent] warning: cannot write traces to ${file}: ${blocker} is not a directory (from OTEL_EXPORTER_OTLP_TRACES_FILE)`,
     ]);
@@ -275,6 +283,27 @@ describe('FileSpanExporter failures', () => {
     expect(exporter.exportSync(finishedSpans('b'))).toBe(false);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`cannot write traces to ${tmp}: illegal operation on a directory (EISDIR)`);
+  });
+
+  // Node's recursive mkdirSync never returns for these paths (it retries ENOENT from /proc forever).
+  it.runIf(process.platform === 'linux')('gives up on a directory the kernel refuses to create (/proc, /sys), naming it', async () => {
+    const exporter = new FileSpanExporter({ target: { kind: 'file', path: '/proc/no-such-dir/trace' }, format: 'jsonl', sourceVariable: 'OTEL_EXPORTER_OTLP_TRACES_FILE' });
+    expect(exporter.exportSync(finishedSpans('a'))).toBe(false);
+    expect(exporter.exportSync(finishedSpans('b'))).toBe(false);
+    expect(warnings).toEqual([
+      '[otel-agent] warning: cannot write traces to /proc/no-such-dir/trace: cannot create directory /proc/no-such-dir: no such file or directory (ENOENT) (from OTEL_EXPORTER_OTLP_TRACES_FILE)',
+    ]);
+    const inDir = new FileSpanExporter({ target: { kind: 'dir', dir: '/sys/no-such-dir/traces' }, format: 'kops' });
+    expect(inDir.exportSync(finishedSpans('c'))).toBe(false);
+    expect(warnings[1]).toMatch(/cannot write traces to \/sys\/no-such-dir\/traces\/.*\.otel: cannot create directory \/sys\/no-such-dir: /);
+  });
+
+  it.runIf(process.platform !== 'win32')('does not block on a FIFO nobody reads (ENXIO)', async () => {
+    const fifo = path.join(tmp, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const exporter = new FileSpanExporter({ target: { kind: 'file', path: fifo }, format: 'jsonl' });
+    expect(exporter.exportSync(finishedSpans('a'))).toBe(false);
+    expect(warnings).toEqual([`[otel-agent] warning: cannot write traces to ${fifo}: no such device or address (ENXIO)`]);
   });
 
   it.runIf(fs.existsSync('/dev/full'))('reports a full disk (ENOSPC) as a failed export', async () => {
@@ -300,7 +329,7 @@ describe('FileSpanExporter failures', () => {
 // The exporter's sources are transpiled to CommonJS in a temporary directory and run by a child
 // Node process, which resolves the OpenTelemetry packages through NODE_PATH.
 function transpileSources(outDir: string): void {
-  const files = ['logging.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
+  const files = ['logging.ts', 'bounded-fs.ts', 'environment.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
   for (const file of files) {
     const source = fs.readFileSync(path.join(REPO, 'src', file), 'utf8');
     const { outputText } = ts.transpileModule(source, {

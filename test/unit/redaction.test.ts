@@ -1,4 +1,5 @@
 // Redaction of secrets in recorded command lines (src/redaction.ts).
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   REDACTED,
@@ -123,5 +124,85 @@ describe('the KubeVirt runner\'s JIT config', () => {
     expect(secretFlagsFor('/srv/runner.mjs')).toEqual(['-c']);
     expect(redactArgs(['-r', 'runner-1', '-c', 'short'], secretFlagsFor('runner.mjs'))).toEqual(['-r', 'runner-1', '-c', '<redacted>']);
     expect(secretFlagsFor('/usr/bin/sh')).toEqual([]);
+  });
+});
+
+describe('paths are not secrets; tokens that contain `/` still are', () => {
+  // Deterministic stand-ins for random tokens: sha-256 chains, as base64 of 24 to 48 bytes.
+  const tokens = (count: number, startWithSlash: boolean): string[] => {
+    const out: string[] = [];
+    for (let i = 0; out.length < count; i++) {
+      const bytes = Buffer.concat([0, 1].map((k) => createHash('sha256').update(`token ${i} ${k}`).digest())).subarray(0, 24 + (i % 25));
+      const token = bytes.toString('base64').replace(/=+$/, '');
+      if (!startWithSlash || token.startsWith('/')) out.push(token);
+      else if (startWithSlash) out.push('/' + token.slice(1));
+    }
+    return out;
+  };
+
+  it('keeps the executable path of a shell script (issue 12: `sh -c "/path/to/bin/node script.js"`)', () => {
+    for (const exe of [
+      '/work/wt-robust/node_modules/node/bin/node',
+      '/usr/local/lib/node_modules/npm/bin/npm-cli',
+      '/opt/hostedtoolcache/node/20/x64/bin/node',
+      '/home/JohnSmith/Projects/MyCompanyBackend/bin/server',
+      '/mnt/c/Users/AdminUser2/AppData/Local/nvm/v20/node',
+      '/github/home/actions-runner/_work/_tool/node/bin/node',
+      '~/projects/my_tool/bin/run_all_integration_tests',
+      '../../node_modules/typescript/bin/tsc-watcher-for-ci',
+      '/tmp/otel-agent-app-Ab3xYz/tools/node-runtime/bin/node', // a mkdtemp directory
+    ]) {
+      expect(exe.length, exe).toBeGreaterThanOrEqual(32);
+      expect(redactCommand('sh', ['-c', `${exe} script.js`]), exe).toEqual(['-c', `${exe} script.js`]);
+      expect(redactArgs([exe, `--prefix=${exe}`, `NODE=${exe}`]), exe).toEqual([exe, `--prefix=${exe}`, `NODE=${exe}`]);
+    }
+    expect(redactArgs(['packages/some_package/node_modules/typescript/bin/tsc'])).toEqual(['packages/some_package/node_modules/typescript/bin/tsc']);
+  });
+
+  it('keeps the path and redacts the secrets around it', () => {
+    expect(redactCommand('sh', ['-c', '/opt/deploy/bin/deploy_all_services --token abc --env prod'])).toEqual(['-c', `/opt/deploy/bin/deploy_all_services --token ${R} --env prod`]);
+    expect(redactCommand('/usr/local/bin/kubevirt-actions-runner', ['-c', '/etc/runner/config/jit_config_file_path'])).toEqual(['-c', R]);
+    expect(redactArgs(['/usr/local/lib/node_modules/npm/bin/npm-cli', 'https://user:pw@registry.example/x'])).toEqual([
+      '/usr/local/lib/node_modules/npm/bin/npm-cli', `https://${R}@registry.example/x`,
+    ]);
+  });
+
+  it('redacts tokens that contain `/`: an AWS secret key, random base64 (also starting with `/`), a token as a path segment', () => {
+    expect(redactArgs(['wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'])).toEqual([R]);
+    expect(redactArgs(['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '--secret=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'])).toEqual([
+      `AWS_SECRET_ACCESS_KEY=${R}`, `--secret=${R}`,
+    ]);
+    const withSlash = tokens(2000, false).filter((t) => t.length >= 32 && t.includes('/'));
+    expect(withSlash.length).toBeGreaterThan(500);
+    expect(withSlash.filter((t) => redactArgs([t])[0] !== R)).toEqual([]);
+    // The worst case: base64 that happens to start with `/`, as a path does.
+    const leading = tokens(2000, true);
+    expect(leading.filter((t) => redactArgs([t])[0] !== R).length).toBeLessThanOrEqual(2);
+    expect(redactArgs(['/run/secrets/ghp_abcdefgh12345678/x', '/tmp/Q2xhc3NpZmllZEluZm9ybWF0aW9uSGVyZQ/x'])).toEqual([R, R]);
+  });
+
+  it('still redacts hex digests and url-safe tokens, which never look like paths', () => {
+    const hex = createHash('sha1').update('x').digest('hex');
+    const urlSafe = createHash('sha256').update('y').digest('base64url');
+    expect(redactArgs([hex, urlSafe, `CHECKSUM=${hex}`, `--digest=${urlSafe}`])).toEqual([R, R, `CHECKSUM=${R}`, `--digest=${R}`]);
+  });
+});
+
+// The rules below were quadratic on long arguments (128 KiB, Linux's limit for one, took 1 to 5 s to redact);
+// speed is not asserted here, only that the linear forms redact the same things.
+describe('long arguments', () => {
+  it('finds URL credentials after a long run of scheme characters, and only at the start of a scheme', () => {
+    const run = 'a.'.repeat(5000);
+    expect(redactUrlCredentials(`${run} git+https://u:p@host/x`)).toBe(`${run} git+https://${R}@host/x`);
+    expect(redactUrlCredentials(`x${run}https://u:p@host`)).toBe(`x${run}https://${R}@host`);
+  });
+  it('finds secret query parameters among many separators', () => {
+    expect(redactArgs([`https://h/p?${'a;'.repeat(5000)}token=t&x=1`])).toEqual([`https://h/p?${'a;'.repeat(5000)}token=${R}&x=1`]);
+    expect(redactArgs(['https://h/p?a=1;password=p;b=2'])).toEqual([`https://h/p?a=1;password=${R};b=2`]);
+  });
+  it('redacts every secret of a long script, in place', () => {
+    const script = 'deploy --token x; '.repeat(3000);
+    expect(redactShellScript(script)).toBe(`deploy --token ${R}; `.repeat(3000));
+    expect(redactShellScript('A=1 B_TOKEN=t c --password p "d e"')).toBe(`A=1 B_TOKEN=${R} c --password ${R} "d e"`);
   });
 });

@@ -5,6 +5,8 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { makeDirectories } from '../../bounded-fs';
+import { absolutePath, workingDirectory } from '../../environment';
 import { describeError, warn } from '../../logging';
 import {
   encodeKopsRecord,
@@ -30,6 +32,7 @@ const NEWLINE = Buffer.from('\n');
 const STDOUT_FD = 1;
 // kops' writer creates its files 0600: spans can carry URLs, queries and other private data.
 const FILE_MODE = 0o600;
+const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NONBLOCK ?? 0);
 
 /**
  * File name for one process in directory mode: `<exe>-<pid>-<timestamp>.otel`, as kops names them.
@@ -64,7 +67,7 @@ export class FileSpanExporter implements SpanExporter {
   private fd: number | undefined;
   // A kops segment must declare type 32 before using it; set again whenever the file is (re)opened.
   private needsObjectTypeRecord = false;
-  // Whether the current run of failures has been reported; cleared by a successful write.
+  // Whether the current run of failures has been reported (here or by export()'s caller); cleared by a successful write.
   private failureReported = false;
   private isShutdown = false;
 
@@ -80,55 +83,71 @@ export class FileSpanExporter implements SpanExporter {
     } else {
       // Resolved now, so that a later process.chdir() does not move the file, and (in dir mode)
       // the name carries the process start time as kops' does.
+      // A relative path with the working directory deleted stays relative: opening it then fails with a warning.
+      const name = traceFileNameForProcess(new Date(), process.pid, process.argv[1]);
+      const cwd = workingDirectory();
       this.path =
         target.kind === 'file'
-          ? path.resolve(target.path)
-          : path.resolve(target.dir, traceFileNameForProcess(new Date(), process.pid, process.argv[1]));
+          ? (absolutePath(target.path, cwd) ?? target.path)
+          : path.join(absolutePath(target.dir, cwd) ?? target.dir, name);
       this.format = options.format;
     }
   }
 
+  /**
+   * Fails with the cause as the error (`cannot create directory /x: permission denied (EACCES)`) and
+   * prints nothing: the caller, the agent's delivery guard, prints it once with the destination.
+   */
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    const ok = this.exportSync(spans);
-    resultCallback(
-      ok
-        ? { code: ExportResultCode.SUCCESS }
-        : { code: ExportResultCode.FAILED, error: new Error(`traces not written to ${this.describeTarget()}`) },
-    );
+    const failure = this.writeNow(spans);
+    // Reported by the caller: a later exportSync of the same run of failures does not print it again.
+    if (failure !== undefined) this.failureReported = true;
+    resultCallback(failure === undefined ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(failure) });
   }
 
-  /** Encodes and writes `spans` before returning; true when they are in the file. Never throws. */
+  /**
+   * Encodes and writes `spans` before returning; true when they are in the file. Never throws. Called
+   * directly from an 'exit' listener, with no one else to report: the first failure of a run of
+   * failures prints one warning naming the file, the cause and the variable.
+   */
   exportSync(spans: ReadableSpan[]): boolean {
+    const failure = this.writeNow(spans);
+    if (failure !== undefined && !this.failureReported) {
+      this.failureReported = true;
+      warn(`cannot write traces to ${this.describeTarget()}: ${failure}`);
+    }
+    return failure === undefined;
+  }
+
+  /** Writes `spans`; undefined when they are in the file, else what went wrong. Never throws. */
+  private writeNow(spans: ReadableSpan[]): string | undefined {
     // The span processors already suppress tracing around export(), but an 'exit' listener calls
-    // this directly: without it, an enabled fs instrumentation would trace our own writes.
+    // exportSync directly: without it, an enabled fs instrumentation would trace our own writes.
     try {
       return context.with(suppressTracing(context.active()), () => this.write(spans));
     } catch (err) {
       // write() handles the failures it expects; this only keeps a bug from reaching the host app.
-      warn(`trace file exporter failed: ${describeError(err)}`);
-      return false;
+      return `trace file exporter failed: ${describeError(err)}`;
     }
   }
 
-  private write(spans: ReadableSpan[]): boolean {
-    if (this.isShutdown) return false;
-    if (spans.length === 0) return true;
+  private write(spans: ReadableSpan[]): string | undefined {
+    if (this.isShutdown) return 'the exporter is shut down';
+    if (spans.length === 0) return undefined;
 
     let body: Uint8Array;
     try {
       body = this.encode(spans);
     } catch (err) {
       // Not a file problem: a span the upstream serializer cannot encode. Retrying will not help.
-      warn(`cannot encode traces for ${this.describeTarget()}: ${describeError(err)}`);
-      return false;
+      return `cannot encode traces: ${describeError(err)}`;
     }
 
     let fd: number;
     try {
       fd = this.open();
     } catch (err) {
-      this.reportFailure(err);
-      return false;
+      return this.describeFailure(err);
     }
 
     const chunk = this.needsObjectTypeRecord ? Buffer.concat([TRACE_REQUEST_OBJECT_TYPE_RECORD, body]) : body;
@@ -136,11 +155,10 @@ export class FileSpanExporter implements SpanExporter {
     if (error === undefined) {
       this.needsObjectTypeRecord = false;
       this.failureReported = false;
-      return true;
+      return undefined;
     }
     if (fd !== STDOUT_FD) this.abandonFile(fd, written);
-    this.reportFailure(error);
-    return false;
+    return this.describeFailure(error);
   }
 
   /** Writes are synchronous, so there is never anything buffered. */
@@ -169,11 +187,14 @@ export class FileSpanExporter implements SpanExporter {
   private open(): number {
     if (this.path === undefined) return STDOUT_FD;
     if (this.fd !== undefined) return this.fd;
-    makeParentDirectories(this.path);
+    // Still relative: there was no working directory to resolve it against.
+    if (!path.isAbsolute(this.path)) throw new Error('the path is relative and the working directory was deleted');
+    makeDirectories(path.dirname(this.path));
     // Append, unlike kops' O_TRUNC: with the agent in NODE_OPTIONS, child processes inherit the same
     // OTEL_EXPORTER_OTLP_TRACES_FILE, and truncating would wipe their parent's spans. O_APPEND plus
-    // one write per record keeps concurrent writers' records whole.
-    this.fd = fs.openSync(this.path, 'a', FILE_MODE);
+    // one write per record keeps concurrent writers' records whole. O_NONBLOCK: a FIFO nobody reads
+    // fails with ENXIO instead of blocking the program forever (no effect on regular files).
+    this.fd = fs.openSync(this.path, OPEN_FLAGS, FILE_MODE);
     this.needsObjectTypeRecord = this.format === 'kops';
     return this.fd;
   }
@@ -204,10 +225,9 @@ export class FileSpanExporter implements SpanExporter {
     }
   }
 
-  private reportFailure(err: unknown): void {
-    if (this.failureReported) return;
-    this.failureReported = true;
-    warn(`cannot write traces to ${this.describeTarget()}: ${describeFsError(err)}${this.from()}`);
+  /** `no space left on device (ENOSPC) (from OTEL_EXPORTER_OTLP_TRACES_FILE)`. */
+  private describeFailure(err: unknown): string {
+    return `${describeFsError(err)}${this.from()}`;
   }
 
   private describeTarget(): string {
@@ -217,31 +237,6 @@ export class FileSpanExporter implements SpanExporter {
   private from(): string {
     return this.sourceVariable ? ` (from ${this.sourceVariable})` : '';
   }
-}
-
-function makeParentDirectories(file: string): void {
-  const dir = path.dirname(file);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    // A regular file where a directory should be makes mkdir say "file already exists" (EEXIST),
-    // which reads as if the trace file were the problem: name the offending path instead.
-    const blocker = (err as NodeJS.ErrnoException).code === 'EEXIST' ? firstNonDirectory(dir) : undefined;
-    throw blocker === undefined ? err : new Error(`${blocker} is not a directory`);
-  }
-}
-
-function firstNonDirectory(dir: string): string | undefined {
-  const ancestors: string[] = [];
-  for (let d = dir; ancestors.at(-1) !== d; d = path.dirname(d)) ancestors.push(d);
-  for (const candidate of ancestors.reverse()) {
-    try {
-      if (!fs.statSync(candidate).isDirectory()) return candidate;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
 }
 
 /** Node's fs messages repeat the path ("ENOTDIR: not a directory, open '/x/y'"); keep the reason. */

@@ -7,6 +7,7 @@ import { errorMonitor } from 'node:events';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { absolutePath, workingDirectory } from '../../environment';
 import { capArgs, executableBaseName, isShell, redactCommand, shellScriptIndex, simpleCommandOf } from '../../redaction';
 import { applyRules, type RuleMatch } from './command-rules';
 import {
@@ -95,7 +96,8 @@ function locate(fn: WrappedFunction, raw: readonly unknown[]): Located {
 function describeCommand(fn: WrappedFunction, located: Located): CommandDescription {
   const options = located.options ?? {};
   const cwdOption = options.cwd;
-  const cwd = cwdOption == null || cwdOption === '' ? process.cwd() : cwdOption instanceof URL ? fileURLToPath(cwdOption) : path.resolve(String(cwdOption));
+  // Undefined when the program's working directory was deleted (the child then starts in it all the same).
+  const cwd = cwdOption == null || cwdOption === '' ? workingDirectory() : cwdOption instanceof URL ? fileURLToPath(cwdOption) : absolutePath(String(cwdOption), workingDirectory());
   const env = ((options.env as NodeJS.ProcessEnv | undefined) || process.env) as NodeJS.ProcessEnv;
   const file = String(located.file);
   const fileArgs = Array.isArray(located.fileArgs) ? located.fileArgs.map(String) : [];
@@ -368,10 +370,13 @@ export class ChildProcessInstrumentation extends InstrumentationBase<ChildProces
       [ATTR_PROCESS_COMMAND]: command.argv0,
       [ATTR_PROCESS_COMMAND_ARGS]: capped.args,
       [ATTR_PROCESS_ARGS_COUNT]: command.args.length + 1,
-      [ATTR_PROCESS_WORKING_DIRECTORY]: command.cwd,
+      ...(command.cwd !== undefined ? { [ATTR_PROCESS_WORKING_DIRECTORY]: command.cwd } : {}),
       [ATTR_CHILD_PROCESS_FUNCTION]: fn,
     };
-    if (/[\\/]/.test(command.executable)) attributes[ATTR_PROCESS_EXECUTABLE_PATH] = path.resolve(command.cwd, command.executable);
+    if (/[\\/]/.test(command.executable)) {
+      const executablePath = absolutePath(command.executable, command.cwd);
+      if (executablePath !== undefined) attributes[ATTR_PROCESS_EXECUTABLE_PATH] = executablePath;
+    }
     if (capped.truncated) attributes[ATTR_PROCESS_COMMAND_ARGS_TRUNCATED] = true;
 
     let name = fn === 'fork' && command.modulePath ? `${executableName} ${path.basename(command.modulePath)}` : effective[0];

@@ -15,7 +15,7 @@
 // `match` is a JavaScript regular expression tested against the command line: the executable's base
 // name and its redacted arguments joined by single spaces (for `sh -c '<one simple command>'`, that
 // command's words). The first rule that matches wins. See README.md in this directory.
-import * as fs from 'node:fs';
+import { readSmallRegularFile } from '../../bounded-fs';
 
 /** A rule as written in the JSON file. */
 export interface CommandRuleSpec {
@@ -185,7 +185,8 @@ export function applyRules(rules: readonly CompiledRule[] | undefined, commandLi
 export function loadRulesFile(path: string): { rules: CompiledRule[]; warnings: string[] } {
   let text: string;
   try {
-    text = fs.readFileSync(path, 'utf8');
+    // Bounded: a FIFO or /dev/zero given by mistake must not block or fill the program's memory.
+    text = readSmallRegularFile(path);
   } catch (err) {
     return { rules: [], warnings: [`command rules file "${path}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); no rules apply`] };
   }

@@ -49,7 +49,7 @@ export interface CommandDescription {
   args: string[];
   /** argv[0] as the child sees it (options.argv0, else the executable). */
   argv0: string;
-  cwd: string;
+  cwd: string | undefined;
   /** The base environment the child gets (options.env || process.env). */
   env: NodeJS.ProcessEnv;
   /** For fork: the module path. */

@@ -2,6 +2,7 @@
 import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { absolutePath, workingDirectory } from '../../environment';
 import { describeError, warn } from '../../logging';
 import { REDACTED, isSecretName, looksLikeSecret } from '../../redaction';
 import type { FunctionAttributeSpec, FunctionSpanSpec, ModuleFunctionsSpec } from './spec';
@@ -9,8 +10,9 @@ import type { FunctionAttributeSpec, FunctionSpanSpec, ModuleFunctionsSpec } fro
 const VARIABLE = 'OTEL_AGENT_FUNCTION_SPANS';
 
 /** Where a configured module is: an absolute file (from a relative or absolute path) or a package name. */
-export function resolveModuleTarget(module: string, cwd = process.cwd()): string {
-  if (module.startsWith('.') || path.isAbsolute(module)) return path.resolve(cwd, module);
+export function resolveModuleTarget(module: string, cwd: string | undefined = workingDirectory()): string | undefined {
+  // Undefined: a relative path, and the working directory was deleted.
+  if (module.startsWith('.') || path.isAbsolute(module)) return absolutePath(module, cwd);
   return module;
 }
 
@@ -97,6 +99,10 @@ export function startFunctionSpans(modules: readonly ModuleFunctionsSpec[]): str
   const targets: string[] = [];
   for (const spec of modules) {
     const target = resolveModuleTarget(spec.module);
+    if (target === undefined) {
+      warn(`${VARIABLE}: ${spec.module} is a relative path and the working directory was deleted; it is not traced`);
+      continue;
+    }
     const patch = (exports: unknown, file: string) => {
       for (const fn of spec.functions) {
         try {
@@ -111,7 +117,8 @@ export function startFunctionSpans(modules: readonly ModuleFunctionsSpec[]): str
     };
     // A relative or absolute file: require-in-the-middle matches the resolved file name.
     const files = path.isAbsolute(target) ? candidateFiles(target) : [target];
-    const label = path.isAbsolute(target) ? path.relative(process.cwd(), target) || target : target;
+    const cwd = workingDirectory();
+    const label = path.isAbsolute(target) && cwd !== undefined ? path.relative(cwd, target) || target : target;
     new RequireHook(files, { internals: true }, <T>(exports: T) => patch(exports, label) as T);
     new ImportHook(files, (exports) => {
       patch(exports, label);
