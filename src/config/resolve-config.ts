@@ -2,6 +2,7 @@
 import type { DiagLogLevel } from '@opentelemetry/api';
 import { EnvReader, showValue, type Env } from './env-reader';
 import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
+import { readHttp } from './http';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
   CLOUD_RESOURCE_DETECTORS,
@@ -105,6 +106,7 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
     functionSpans: readFunctionSpans(r),
     commandRulesFile: r.string('OTEL_AGENT_COMMAND_RULES'),
     redaction: readRedaction(r),
+    http: readHttp(r),
     sources: r.sources,
   };
 }

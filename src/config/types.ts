@@ -101,8 +101,26 @@ export interface AgentConfig {
   commandRulesFile?: string;
   /** Redaction of secrets in recorded command lines. */
   redaction: { enabled: boolean; extraFlags: string[] };
+  readonly http: HttpConfig;
   /** Setting name -> value and origin. Secrets are redacted. */
   sources: Record<string, SettingSource>;
+}
+
+/** HTTP instrumentation settings (shared spec: the "http" and "config" helpers use these names). */
+export interface HttpConfig {
+  /** Regular-expression sources from OTEL_NODE_EXCLUDED_URLS (comma-separated). Incoming: matched against path+query; outgoing: against the full URL. */
+  readonly excludedUrls: readonly string[];
+  /** Lower-case header names to record, from OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_{SERVER_REQUEST,SERVER_RESPONSE,CLIENT_REQUEST,CLIENT_RESPONSE}. */
+  readonly captureHeaders: {
+    readonly serverRequest: readonly string[];
+    readonly serverResponse: readonly string[];
+    readonly clientRequest: readonly string[];
+    readonly clientResponse: readonly string[];
+  };
+  /** OTEL_AGENT_HTTP_INSTRUMENTATION: 'agent' (default, the agent's own) or 'upstream' (@opentelemetry/instrumentation-http). */
+  readonly implementation: 'agent' | 'upstream';
+  /** OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true turns upstream's express/router per-middleware spans back on (default false). */
+  readonly expressMiddlewareSpans: boolean;
 }
 
 /** Options of the programmatic entry; each mirrors an environment variable and wins over it. */
