@@ -1,0 +1,125 @@
+// The agent's HTTP instrumentation against upstream's (the oracle), and its own features, in real Node processes.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AttributeMap, ReceivedSpan } from '../helpers/otlp-receiver';
+import { sharedReceiver } from '../helpers/shared-receiver';
+import { runApp, type RunResult } from '../helpers/run-app';
+
+const SERVER = 2;
+const CLIENT = 3;
+const FIXTURES = path.join(__dirname, '..', 'fixtures', 'http');
+const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
+
+const receiver = sharedReceiver();
+
+let tls: { TLS_KEY: string; TLS_CERT: string } | undefined;
+beforeAll(() => {
+  // A self-signed certificate for the https scenarios (skipped where openssl is missing).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    tls = { TLS_KEY: path.join(dir, 'key.pem'), TLS_CERT: path.join(dir, 'cert.pem') };
+  } catch {
+    tls = undefined;
+  }
+});
+
+interface Run {
+  run: RunResult;
+  spans: ReceivedSpan[];
+}
+
+/** Runs an app with the agent, exporting to the receiver, and returns its spans (told apart by service name). */
+async function traced(app: string, service: string, env: Record<string, string> = {}, expectedSpans = 1, extra: { packages?: string[] } = {}): Promise<Run> {
+  const run = await runApp({
+    files: { 'app.cjs': app },
+    entry: 'app.cjs',
+    packages: extra.packages,
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '100', ...env },
+  });
+  expect(run.stderr, `${service} stderr`).toBe('');
+  expect(run.code, `${service} exit code`).toBe(0);
+  const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.resource['service.name'] === service);
+  const spans = mine(await receiver.waitForSpans((all) => mine(all).length >= expectedSpans));
+  return { run, spans };
+}
+
+/** A span as compared across the two implementations: ports and times replaced by placeholders. */
+interface Comparable {
+  key: string;
+  parent: string;
+  name: string;
+  kind: number;
+  status: number;
+  attributes: AttributeMap;
+  events: string[];
+}
+
+function comparable(spans: ReceivedSpan[], stdout: string): Comparable[] {
+  const ports = [...stdout.matchAll(/^PORT (\d+)$/gm)].map((m) => m[1]);
+  const normalize = (value: unknown, key: string): unknown => {
+    if (key === 'network.peer.port' && typeof value === 'number' && !ports.includes(String(value))) return 'EPHEMERAL';
+    let text = typeof value === 'number' ? String(value) : value;
+    if (typeof text !== 'string') return value;
+    ports.forEach((p, i) => (text = (text as string).split(p).join(`PORT${i}`)));
+    return typeof value === 'number' && text === String(value) ? value : text;
+  };
+  const keyOf = (s: ReceivedSpan) => `${s.kind === SERVER ? 'server' : 'client'} ${s.name} ${normalize(s.attributes['url.full'] ?? s.attributes['url.path'], '')}`;
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  return spans
+    .map((s) => ({
+      key: keyOf(s),
+      parent: s.parentSpanId ? (byId.has(s.parentSpanId) ? keyOf(byId.get(s.parentSpanId)!) : 'remote') : 'none',
+      name: s.name,
+      kind: s.kind,
+      status: s.status.code,
+      attributes: Object.fromEntries(Object.entries(s.attributes).map(([k, v]) => [k, normalize(v, k)])) as AttributeMap,
+      events: s.events.map((e) => e.name),
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+describe('the agent\'s spans match @opentelemetry/instrumentation-http\'s', () => {
+  it('GET/POST, 200/404/500, query strings, URL forms, credentials, signatures, a refused port, https, nested calls', async () => {
+    const env = tls ?? {};
+    const expected = tls ? 25 : 21;
+    const agent = await traced(fixture('scenarios.cjs'), 'compare-agent', env, expected);
+    const upstream = await traced(fixture('scenarios.cjs'), 'compare-upstream', { ...env, OTEL_AGENT_HTTP_INSTRUMENTATION: 'upstream' }, expected);
+    // The program saw the same thing under both.
+    expect(agent.run.stdout.replace(/\d+/g, 'N')).toBe(upstream.run.stdout.replace(/\d+/g, 'N'));
+    expect(agent.run.stdout).toContain('200 payload+ok');
+    expect(agent.run.stdout).toContain('error ECONNREFUSED');
+
+    const mine = comparable(agent.spans, agent.run.stdout);
+    const theirs = comparable(upstream.spans, upstream.run.stdout);
+    expect(mine.map((s) => s.key)).toEqual(theirs.map((s) => s.key));
+    expect(agent.spans.every((s) => s.scope.name === '@org/otel-agent/instrumentation-http')).toBe(true);
+    expect(upstream.spans.every((s) => s.scope.name === '@opentelemetry/instrumentation-http')).toBe(true);
+
+    for (let i = 0; i < mine.length; i++) {
+      const a = mine[i];
+      const u = theirs[i];
+      // Documented difference: error.type is the error code (ECONNREFUSED), not the error's class name.
+      if (u.attributes['error.type'] === 'Error') {
+        expect(a.attributes['error.type'], a.key).toBe('ECONNREFUSED');
+        a.attributes['error.type'] = u.attributes['error.type'];
+      }
+      expect(a, a.key).toEqual(u);
+    }
+    // Spot checks that the comparison covered what it should.
+    const byKey = new Map(mine.map((s) => [s.key, s]));
+    expect(byKey.get('server GET /missing')?.attributes['http.response.status_code']).toBe(404);
+    expect(byKey.get('server GET /fail')).toMatchObject({ status: 2, attributes: { 'error.type': '500' } });
+    expect(byKey.get('client GET http://127.0.0.1:PORT0/missing')).toMatchObject({ status: 2, attributes: { 'error.type': '404' } });
+    expect(byKey.get('client GET http://REDACTED:REDACTED@127.0.0.1:PORT0/credentials')).toBeDefined();
+    expect(byKey.get('server GET /signed')?.attributes['url.query']).toBe('sig=REDACTED&X-Goog-Signature=REDACTED&AWSAccessKeyId=REDACTED&x=1');
+    expect(byKey.get('client GET http://127.0.0.1:PORT0/leaf')?.parent).toBe('server POST /chain');
+    expect(byKey.get('server POST /chain')?.parent).toBe('client POST http://127.0.0.1:PORT0/chain');
+    if (tls) expect(byKey.get('server GET /secure')?.attributes['url.scheme']).toBe('https');
+    // No span for the agent's own OTLP export requests.
+    expect(agent.spans.filter((s) => JSON.stringify(s.attributes).includes('/v1/traces'))).toEqual([]);
+  });
+});
