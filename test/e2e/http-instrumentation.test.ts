@@ -32,7 +32,10 @@ interface Run {
   spans: ReceivedSpan[];
 }
 
-/** Runs an app with the agent, exporting to the receiver, and returns its spans (told apart by service name). */
+/**
+ * Runs an app with the agent, exporting to the receiver, and returns its spans (told apart by service name)
+ * once `expectedSpans` HTTP spans (either implementation's scope) have arrived.
+ */
 async function traced(app: string, service: string, env: Record<string, string> = {}, expectedSpans = 1, extra: { packages?: string[] } = {}): Promise<Run> {
   const run = await runApp({
     files: { 'app.cjs': app },
@@ -43,7 +46,8 @@ async function traced(app: string, service: string, env: Record<string, string> 
   expect(run.stderr, `${service} stderr`).toBe('');
   expect(run.code, `${service} exit code`).toBe(0);
   const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.resource['service.name'] === service);
-  const spans = mine(await receiver.waitForSpans((all) => mine(all).length >= expectedSpans));
+  const isHttp = (s: ReceivedSpan) => s.scope.name.endsWith('instrumentation-http');
+  const spans = mine(await receiver.waitForSpans((all) => mine(all).filter(isHttp).length >= expectedSpans));
   return { run, spans };
 }
 
@@ -121,5 +125,43 @@ describe('the agent\'s spans match @opentelemetry/instrumentation-http\'s', () =
     if (tls) expect(byKey.get('server GET /secure')?.attributes['url.scheme']).toBe('https');
     // No span for the agent's own OTLP export requests.
     expect(agent.spans.filter((s) => JSON.stringify(s.attributes).includes('/v1/traces'))).toEqual([]);
+  });
+});
+
+describe('edge cases: each request\'s spans end exactly once, and the program sees what it sees without the agent', () => {
+  it('keep-alive, pipelining, upgrade, CONNECT, a response never read, a client gone mid-response, a throwing handler, a timeout, an abort', async () => {
+    const app = fixture('edge-cases.cjs');
+    const plain = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', preload: 'none' });
+    // warn: the SDK would report a span ended twice.
+    const { run, spans } = await traced(app, 'edge-cases', { OTEL_LOG_LEVEL: 'warn' }, 20);
+    expect(run.stdout).toBe(plain.stdout);
+    expect(plain.stdout).toContain('done');
+    const http = spans.filter((s) => s.scope.name === '@org/otel-agent/instrumentation-http');
+    const key = (s: ReceivedSpan) => `${s.kind === SERVER ? 'server' : 'client'} ${s.name} ${String(s.attributes['url.path'] ?? s.attributes['url.full']).replace(/^http:\/\/127\.0\.0\.1:\d+/, '')}`;
+    const count = new Map<string, number>();
+    http.forEach((s) => count.set(key(s), (count.get(key(s)) ?? 0) + 1));
+    expect(Object.fromEntries(count)).toEqual({
+      'server GET /ka/1': 1, 'client GET /ka/1': 1, 'server GET /ka/2': 1, 'client GET /ka/2': 1, 'server GET /ka/3': 1, 'client GET /ka/3': 1,
+      'server GET /pipe/1': 1, 'server GET /pipe/2': 1,
+      'client GET /upgrade': 1, 'client CONNECT example.test:443': 1,
+      'server GET /never': 1, 'client GET /never': 1,
+      'server GET /slow': 1, 'client GET /slow': 1,
+      'server GET /throw': 1, 'client GET /throw': 1,
+      'server GET /hang': 1, 'client GET /hang': 1,
+      'server GET /abort': 1, 'client GET /abort': 1,
+    });
+    const get = (k: string) => http.find((s) => key(s) === k)!;
+    expect(get('client GET /upgrade').attributes['http.response.status_code']).toBe(101);
+    expect(get('client CONNECT example.test:443').attributes['http.response.status_code']).toBe(200);
+    expect(get('client GET /never').status.code).toBe(0);
+    expect(get('server GET /slow')).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 200 } });
+    expect(get('client GET /slow')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ECONNRESET' } });
+    expect(get('server GET /throw')).toMatchObject({ status: { code: 2, message: 'boom' }, attributes: { 'error.type': 'Error' } });
+    expect(get('server GET /throw').events.map((e) => e.name)).toEqual(['exception']);
+    expect(get('client GET /hang')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ETIMEDOUT' } });
+    expect(get('client GET /abort')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ECONNRESET' } });
+    // Keep-alive: each request on the shared socket is its own trace.
+    expect(new Set(['1', '2', '3'].map((n) => get(`server GET /ka/${n}`).traceId)).size).toBe(3);
+    expect(get('server GET /ka/2').parentSpanId).toBe(get('client GET /ka/2').spanId);
   });
 });
