@@ -165,3 +165,34 @@ describe('edge cases: each request\'s spans end exactly once, and the program se
     expect(get('server GET /ka/2').parentSpanId).toBe(get('client GET /ka/2').spanId);
   });
 });
+
+describe('express', () => {
+  const serverSpans = (spans: ReceivedSpan[]) =>
+    spans.filter((s) => s.kind === SERVER).map((s) => ({ name: s.name, route: s.attributes['http.route'], status: s.attributes['http.response.status_code'] })).sort((a, b) => a.name.localeCompare(b.name));
+
+  it('the agent names the route itself with no span per middleware; upstream names it the same with its middleware spans on', async () => {
+    const app = fixture('express-app.cjs');
+    const agent = await traced(app, 'express-agent', {}, 6, { packages: ['express'] });
+    expect(agent.run.stdout).toBe('/users/42 200 {"id":"42"}\n/api/items/7 200 item 7\n/nothing 404 <!DOCTYPE ht\n');
+    expect(serverSpans(agent.spans)).toEqual([
+      { name: 'GET', route: undefined, status: 404 },
+      { name: 'GET /api/items/:item', route: '/api/items/:item', status: 200 },
+      { name: 'GET /users/:id', route: '/users/:id', status: 200 },
+    ]);
+    expect(agent.spans.filter((s) => /express|router/.test(s.scope.name))).toEqual([]);
+
+    const upstream = await traced(app, 'express-upstream', { OTEL_AGENT_HTTP_INSTRUMENTATION: 'upstream', OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 6, { packages: ['express'] });
+    expect(upstream.run.stdout).toBe(agent.run.stdout);
+    expect(serverSpans(upstream.spans)).toEqual(serverSpans(agent.spans));
+    expect(upstream.spans.filter((s) => /express|router/.test(s.scope.name)).length).toBeGreaterThan(3);
+  });
+
+  it('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true brings upstream\'s middleware spans back under the agent\'s server span', async () => {
+    const { spans } = await traced(fixture('express-app.cjs'), 'express-middleware', { OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 6, { packages: ['express'] });
+    const middleware = spans.filter((s) => /express|router/.test(s.scope.name));
+    expect(middleware.length).toBeGreaterThan(3);
+    const server = spans.find((s) => s.kind === SERVER && s.name === 'GET /users/:id')!;
+    expect(server.attributes['http.route']).toBe('/users/:id');
+    expect(middleware.some((s) => s.parentSpanId === server.spanId)).toBe(true);
+  });
+});
