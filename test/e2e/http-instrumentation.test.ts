@@ -36,14 +36,15 @@ interface Run {
  * Runs an app with the agent, exporting to the receiver, and returns its spans (told apart by service name)
  * once `expectedSpans` HTTP spans (either implementation's scope) have arrived.
  */
-async function traced(app: string, service: string, env: Record<string, string> = {}, expectedSpans = 1, extra: { packages?: string[] } = {}): Promise<Run> {
+async function traced(app: string, service: string, env: Record<string, string> = {}, expectedSpans = 1, extra: { packages?: string[]; stderr?: RegExp } = {}): Promise<Run> {
   const run = await runApp({
     files: { 'app.cjs': app },
     entry: 'app.cjs',
     packages: extra.packages,
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '100', ...env },
   });
-  expect(run.stderr, `${service} stderr`).toBe('');
+  if (extra.stderr) expect(run.stderr, `${service} stderr`).toMatch(extra.stderr);
+  else expect(run.stderr, `${service} stderr`).toBe('');
   expect(run.code, `${service} exit code`).toBe(0);
   const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.resource['service.name'] === service);
   const isHttp = (s: ReceivedSpan) => s.scope.name.endsWith('instrumentation-http');
@@ -194,5 +195,66 @@ describe('express', () => {
     const server = spans.find((s) => s.kind === SERVER && s.name === 'GET /users/:id')!;
     expect(server.attributes['http.route']).toBe('/users/:id');
     expect(middleware.some((s) => s.parentSpanId === server.spanId)).toBe(true);
+  });
+});
+
+describe('filters, header capture, redaction, propagation, frameworks\' routes', () => {
+  const HEADERS = {
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'authorization,x-request-id,cookie',
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE: 'set-cookie,x-served-by',
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST: 'authorization,x-request-id',
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE: 'x-served-by,set-cookie',
+  };
+  const packages = ['@opentelemetry/core', '@opentelemetry/api'];
+  const serverOf = (spans: ReceivedSpan[], path: string) => spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === path);
+  const clientOf = (spans: ReceivedSpan[], path: string) => spans.find((s) => s.kind === CLIENT && String(s.attributes['url.full']).includes(path));
+
+  it('excluded URLs get no span; captured headers are string arrays with secrets redacted; token-like query values are redacted; RPC routes name the span', async () => {
+    const { run, spans } = await traced(fixture('features.cjs'), 'features', {
+      ...HEADERS,
+      // Incoming requests match on path+query, outgoing ones on the full URL.
+      OTEL_NODE_EXCLUDED_URLS: '^/health$,/ready\\?probe=1$,^http://[^/]+/health$',
+    }, 4, { packages });
+    // An excluded outgoing request carries no trace context either.
+    expect(run.stdout).toMatch(/^health \{\}$/m);
+    // Excluded: no server span for /health (path) nor /ready?probe=1 (path+query), and no client span for their full URLs.
+    const paths = spans.map((s) => s.attributes['url.path'] ?? s.attributes['url.full']);
+    expect(paths.filter((p) => /health|ready/.test(String(p)))).toEqual([]);
+
+    const server = serverOf(spans, '/secrets')!;
+    expect(server.attributes['url.query']).toBe('access_token=REDACTED&Token=REDACTED&api_key=REDACTED&apikey=REDACTED&password=REDACTED&secret=REDACTED&page=2');
+    expect(server.attributes['http.request.header.authorization']).toEqual(['REDACTED']);
+    expect(server.attributes['http.request.header.cookie']).toEqual(['REDACTED']);
+    expect(server.attributes['http.request.header.x-request-id']).toEqual(['req-1']);
+    expect(server.attributes['http.response.header.set-cookie']).toEqual(['REDACTED']);
+    expect(server.attributes['http.response.header.x-served-by']).toEqual(['features']);
+    const client = clientOf(spans, '/secrets')!;
+    expect(client.attributes['url.full']).toMatch(/\/secrets\?access_token=REDACTED&Token=REDACTED&api_key=REDACTED&apikey=REDACTED&password=REDACTED&secret=REDACTED&page=2$/);
+    expect(client.attributes['http.request.header.authorization']).toEqual(['REDACTED']);
+    expect(client.attributes['http.request.header.x-request-id']).toEqual(['req-1']);
+    expect(client.attributes['http.response.header.set-cookie']).toEqual(['REDACTED']);
+
+    const rpc = serverOf(spans, '/rpc/thing')!;
+    expect(rpc.name).toBe('GET /rpc/:name');
+    expect(rpc.attributes['http.route']).toBe('/rpc/:name');
+  });
+
+  it('OTEL_AGENT_REDACTION=off keeps header values and token-like query values (one warning says so)', async () => {
+    const { spans } = await traced(fixture('features.cjs'), 'features-unredacted', { ...HEADERS, OTEL_AGENT_REDACTION: 'off' }, 8, { packages, stderr: /^\[otel-agent\] warning: OTEL_AGENT_REDACTION=off: .*HTTP headers.*\n$/ });
+    const server = serverOf(spans, '/secrets')!;
+    expect(server.attributes['url.query']).toBe('access_token=a1&Token=b2&api_key=c3&apikey=d4&password=e5&secret=f6&page=2');
+    expect(server.attributes['http.request.header.authorization']).toEqual(['Bearer xyz']);
+    expect(server.attributes['http.response.header.set-cookie']).toEqual(['session=s3cret']);
+  });
+
+  it('b3 propagation when OTEL_PROPAGATORS asks: injected by the client, extracted by the server', async () => {
+    const { run, spans } = await traced(fixture('features.cjs'), 'features-b3', { OTEL_PROPAGATORS: 'b3' }, 8, { packages });
+    const sent = JSON.parse(/^rpc (.*)$/m.exec(run.stdout)![1]) as { traceparent?: string; b3?: string };
+    expect(sent.traceparent).toBeUndefined();
+    const client = clientOf(spans, '/rpc/thing')!;
+    expect(sent.b3).toBe(`${client.traceId}-${client.spanId}-1`);
+    const server = serverOf(spans, '/rpc/thing')!;
+    expect(server.parentSpanId).toBe(client.spanId);
+    expect(server.traceId).toBe(client.traceId);
   });
 });
