@@ -51,6 +51,7 @@ const AGENT_REPLACEMENTS: Record<string, (config: AgentConfig) => Instrumentatio
       excludedUrls: config.http.excludedUrls.map((source) => new RegExp(source)),
       captureHeaders: config.http.captureHeaders,
       redaction: config.redaction.enabled,
+      metrics: config.metricsExporters.length > 0,
     });
   },
   express: (config) => expressRoute(config, 'express'),

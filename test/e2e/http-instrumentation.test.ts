@@ -258,3 +258,19 @@ describe('filters, header capture, redaction, propagation, frameworks\' routes',
     expect(server.traceId).toBe(client.traceId);
   });
 });
+
+describe('metrics', () => {
+  it('OTEL_METRICS_EXPORTER set: http.server.request.duration and http.client.request.duration with the conventions\' attributes and buckets', async () => {
+    const { run } = await traced(fixture('features.cjs'), 'features-metrics', { OTEL_METRICS_EXPORTER: 'console' }, 8, { packages: ['@opentelemetry/core', '@opentelemetry/api'] });
+    const server = run.stdout.slice(run.stdout.indexOf("name: 'http.server.request.duration'"));
+    const client = run.stdout.slice(run.stdout.indexOf("name: 'http.client.request.duration'"));
+    expect(run.stdout).toContain("name: 'http.server.request.duration'");
+    expect(run.stdout).toContain("name: 'http.client.request.duration'");
+    expect(server).toMatch(/unit: 's'/);
+    expect(server).toMatch(/0\.005, 0\.01, 0\.025/);
+    expect(server).toMatch(/'http\.route': '\/rpc\/:name'/);
+    expect(server).toMatch(/'url\.scheme': 'http'/);
+    expect(client).toMatch(/'server\.address': '127\.0\.0\.1'/);
+    expect(client).toMatch(/'http\.response\.status_code': 200/);
+  });
+});

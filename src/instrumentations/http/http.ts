@@ -62,15 +62,16 @@ function errorType(err: unknown): string {
 }
 
 export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentationConfig> {
-  private serverDuration?: Histogram;
-  private clientDuration?: Histogram;
+  // Declared only: the base constructor creates them (through _updateMetricInstruments) before field initializers run.
+  private declare serverDuration: Histogram;
+  private declare clientDuration: Histogram;
   private redactor!: QueryRedactor;
   private excluded: readonly RegExp[] = [];
   private captureServerRequest?: HeaderCapture;
   private captureServerResponse?: HeaderCapture;
   private captureClientRequest?: HeaderCapture;
   private captureClientResponse?: HeaderCapture;
-  /** Whether durations are recorded (a meter provider was set by the agent). */
+  /** Whether durations are recorded (asked in the config: the agent does when OTEL_METRICS_EXPORTER is set). */
   private metrics = false;
   private readonly patchedPrototypes: { target: object; original: Emit }[] = [];
 
@@ -89,16 +90,12 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     const redact = config.redaction !== false;
     this.redactor = new QueryRedactor(redact ? [...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS] : UPSTREAM_REDACTED_PARAMS);
     this.excluded = config.excludedUrls ?? [];
+    this.metrics = config.metrics === true;
     const h = config.captureHeaders ?? {};
     this.captureServerRequest = headerCapture('request', h.serverRequest, redact);
     this.captureServerResponse = headerCapture('response', h.serverResponse, redact);
     this.captureClientRequest = headerCapture('request', h.clientRequest, redact);
     this.captureClientResponse = headerCapture('response', h.clientResponse, redact);
-  }
-
-  override setMeterProvider(meterProvider: Parameters<InstrumentationBase['setMeterProvider']>[0]): void {
-    this.metrics = true;
-    super.setMeterProvider(meterProvider);
   }
 
   protected override _updateMetricInstruments(): void {
@@ -304,7 +301,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       if (route !== undefined) attributes['http.route'] = route;
       attributes['http.response.status_code'] = status;
       if (status >= 500 && status < 600) attributes['error.type'] = String(status);
-      this.serverDuration!.record((performance.now() - state.startTime) / 1000, attributes);
+      this.serverDuration.record((performance.now() - state.startTime) / 1000, attributes);
     }
   }
 
@@ -316,7 +313,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     state.span.end();
     if (this.metrics && state.metricAttributes) {
       state.metricAttributes['error.type'] = type;
-      this.serverDuration!.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
+      this.serverDuration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
     }
   }
 
@@ -414,7 +411,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       }
     }
     span.end();
-    if (this.metrics && state.metricAttributes) this.clientDuration!.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
+    if (this.metrics && state.metricAttributes) this.clientDuration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
   }
 
   private endClientWithError(state: ClientState, err: unknown): void {
@@ -425,7 +422,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     state.span.end();
     if (this.metrics && state.metricAttributes) {
       state.metricAttributes['error.type'] = type;
-      this.clientDuration!.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
+      this.clientDuration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
     }
   }
 }

@@ -16,6 +16,8 @@ export interface HttpInstrumentationConfig extends InstrumentationConfig {
    * Upstream's (URL credentials, signature parameters) always applies. Default true.
    */
   redaction?: boolean;
+  /** Record http.{server,client}.request.duration (the agent sets it when OTEL_METRICS_EXPORTER is set). Default false. */
+  metrics?: boolean;
 }
 
 export interface ExpressRouteConfig extends InstrumentationConfig {
