@@ -196,7 +196,8 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       }
       req[kContext] = ctx;
       res[kContext] = ctx;
-      res[kServer] = state;
+      // A span that records nothing and no duration to measure: nothing to do at the end.
+      if (recording || this.metrics) res[kServer] = state;
     } catch (err) {
       this._diag.debug('server span not started', err);
       return original.apply(server, args as unknown as unknown[]);
@@ -248,8 +249,8 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       }
       const client = emitter[kClient]!;
       if (client.ended) return;
-      if (emitter instanceof (require('node:http') as HttpModule).IncomingMessage) {
-        // The response of a client request.
+      if (client.response === emitter) {
+        // The response of a client request (it shares the request's state).
         const response = emitter as http.IncomingMessage;
         if (event === 'end') this.endClient(client, response.aborted && !response.complete ? '_OTHER' : undefined);
         else if (event === 'error') this.endClientWithError(client, arg);
