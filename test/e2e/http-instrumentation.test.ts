@@ -88,9 +88,9 @@ function comparable(spans: ReceivedSpan[], stdout: string): Comparable[] {
 }
 
 describe('the agent\'s spans match @opentelemetry/instrumentation-http\'s', () => {
-  it('GET/POST, 200/404/500, query strings, URL forms, credentials, signatures, a refused port, https, nested calls', async () => {
+  it('GET/POST/PURGE, 200/404/500, query strings, URL forms, credentials, signatures, a refused port, https, nested calls', async () => {
     const env = tls ?? {};
-    const expected = tls ? 25 : 21;
+    const expected = tls ? 27 : 23;
     const agent = await traced(fixture('scenarios.cjs'), 'compare-agent', env, expected);
     const upstream = await traced(fixture('scenarios.cjs'), 'compare-upstream', { ...env, OTEL_AGENT_HTTP_INSTRUMENTATION: 'upstream' }, expected);
     // The program saw the same thing under both.
@@ -117,6 +117,7 @@ describe('the agent\'s spans match @opentelemetry/instrumentation-http\'s', () =
     // Spot checks that the comparison covered what it should.
     const byKey = new Map(mine.map((s) => [s.key, s]));
     expect(byKey.get('server GET /missing')?.attributes['http.response.status_code']).toBe(404);
+    expect(byKey.get('server PURGE /purge')?.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE' });
     expect(byKey.get('server GET /fail')).toMatchObject({ status: 2, attributes: { 'error.type': '500' } });
     expect(byKey.get('client GET http://127.0.0.1:PORT0/missing')).toMatchObject({ status: 2, attributes: { 'error.type': '404' } });
     expect(byKey.get('client GET http://REDACTED:REDACTED@127.0.0.1:PORT0/credentials')).toBeDefined();
