@@ -2,6 +2,7 @@
 import type { DiagLogLevel } from '@opentelemetry/api';
 import { EnvReader, showValue, type Env } from './env-reader';
 import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
+import { readHttp } from './http';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
   CLOUD_RESOURCE_DETECTORS,
@@ -114,28 +115,8 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
     functionSpans: readFunctionSpans(r),
     commandRulesFile: r.string('OTEL_AGENT_COMMAND_RULES'),
     redaction: readRedaction(r),
-    sources: r.sources,
     http: readHttp(r),
-  };
-}
-
-/** The shared HTTP settings (see HttpConfig); header names lower-cased, URL patterns kept as written. */
-function readHttp(r: EnvReader): AgentConfig['http'] {
-  const headers = (side: string) => r.list(`OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_${side}`) ?? [];
-  const implementation = r.string('OTEL_AGENT_HTTP_INSTRUMENTATION')?.toLowerCase();
-  if (implementation !== undefined && implementation !== 'agent' && implementation !== 'upstream') {
-    r.invalid('OTEL_AGENT_HTTP_INSTRUMENTATION', implementation, 'agent or upstream', 'agent');
-  }
-  return {
-    excludedUrls: (r.string('OTEL_NODE_EXCLUDED_URLS') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    captureHeaders: {
-      serverRequest: headers('SERVER_REQUEST'),
-      serverResponse: headers('SERVER_RESPONSE'),
-      clientRequest: headers('CLIENT_REQUEST'),
-      clientResponse: headers('CLIENT_RESPONSE'),
-    },
-    implementation: implementation === 'upstream' ? 'upstream' : 'agent',
-    expressMiddlewareSpans: r.boolean('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS') ?? false,
+    sources: r.sources,
   };
 }
 
@@ -159,7 +140,7 @@ function readRedaction(r: EnvReader): AgentConfig['redaction'] {
   const extraFlags = (r.string('OTEL_AGENT_REDACT_FLAGS') ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
   const mode = r.string('OTEL_AGENT_REDACTION');
   if (mode === 'off') {
-    r.warn('OTEL_AGENT_REDACTION=off: command lines are recorded without redaction; secrets in them will be exported');
+    r.warn('OTEL_AGENT_REDACTION=off: command lines, captured HTTP headers and token-like URL query values are recorded without redaction; secrets in them will be exported');
     return { enabled: false, extraFlags };
   }
   if (mode !== undefined && mode !== 'on') r.invalid('OTEL_AGENT_REDACTION', mode, 'on or off (exactly)', 'on');

@@ -144,9 +144,9 @@ export interface AgentConfig {
   commandRulesFile?: string;
   /** Redaction of secrets in recorded command lines. */
   redaction: { enabled: boolean; extraFlags: string[] };
+  readonly http: HttpConfig;
   /** Setting name -> value and origin. Secrets are redacted. */
   sources: Record<string, SettingSource>;
-  readonly http: HttpConfig;
   /** The OTEL_CONFIG_FILE this configuration was read from (then the only source besides substitution). */
   configFile?: string;
   /** Per-instrumentation constructor options (a configuration file's instrumentation/development.js.<id>). */

@@ -29,23 +29,52 @@ const GLOBAL_TRIGGERS: Record<string, { modules: string[]; globals: string[] }> 
   undici: { modules: ['undici'], globals: ['fetch'] },
 };
 
+/** `options`: from a configuration file (instrumentation/development.js.<id>), in the class's own names. */
+function createUpstream(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number], options?: Record<string, unknown>): Instrumentation {
+  // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(require.resolve(row.pkg, { paths: [autoInstrumentationsDir()] })) as Record<string, new (config?: object) => Instrumentation>;
+  const Class = mod[row.className];
+  if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);
+  return new Class(options);
+}
+
+/**
+ * The agent's own instrumentation in place of an upstream one with the same id (so the enable/disable
+ * variables keep their meaning): `http` unless OTEL_AGENT_HTTP_INSTRUMENTATION=upstream, and a lean
+ * route hook for `express` and `router` unless OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true.
+ */
+const AGENT_REPLACEMENTS: Record<string, (config: AgentConfig) => Instrumentation | undefined> = {
+  http: (config) => {
+    if (config.http.implementation === 'upstream') return undefined;
+    const { HttpInstrumentation } = require('./http') as typeof import('./http');
+    return new HttpInstrumentation({
+      excludedUrls: config.http.excludedUrls.map((source) => new RegExp(source)),
+      captureHeaders: config.http.captureHeaders,
+      redaction: config.redaction.enabled,
+      metrics: config.metricsExporters.length > 0,
+    });
+  },
+  express: (config) => expressRoute(config, 'express'),
+  router: (config) => expressRoute(config, 'router'),
+};
+
+function expressRoute(config: AgentConfig, module: 'express' | 'router'): Instrumentation | undefined {
+  if (config.http.expressMiddlewareSpans) return undefined;
+  const { ExpressRouteInstrumentation } = require('./http') as typeof import('./http');
+  return new ExpressRouteInstrumentation({ module });
+}
+
 function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): InstrumentationEntry {
   const trigger = GLOBAL_TRIGGERS[row.id];
+  const replacement = AGENT_REPLACEMENTS[row.id];
   return {
     id: row.id,
     applies: RUNTIME_CHECKS[row.id],
     globals: trigger?.globals,
     modules: trigger ? [...row.modules, ...trigger.modules] : row.modules,
     defaultOn: row.defaultOn,
-    create(config) {
-      // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(require.resolve(row.pkg, { paths: [autoInstrumentationsDir()] })) as Record<string, new (config?: object) => Instrumentation>;
-      const Class = mod[row.className];
-      if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);
-      // Options from a configuration file (instrumentation/development.js.<id>), in the class's own names.
-      return new Class(config.instrumentationOptions?.[row.id]);
-    },
+    create: (config) => replacement?.(config) ?? createUpstream(row, config.instrumentationOptions?.[row.id]),
   };
 }
 

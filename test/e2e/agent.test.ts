@@ -176,12 +176,11 @@ const server = app.listen(0, '127.0.0.1', () => {
     const run = await runApp({ files: { [entry]: source, 'package.json': PACKAGE_JSON }, entry, preload, packages: ['express'], env: otlpEnv() });
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('done 200');
-    const spans = await receiver.waitForSpans((s) => s.some((x) => x.kind === SERVER && x.name === 'GET /users/:id') && s.some((x) => x.name === 'request handler - /users/:id'));
+    const spans = await receiver.waitForSpans((s) => s.some((x) => x.kind === SERVER && x.name === 'GET /users/:id') && s.some((x) => x.kind === CLIENT));
     const server = spans.find((s) => s.kind === SERVER)!;
     expect(server.attributes['http.route']).toBe('/users/:id');
-    const handler = spans.find((s) => s.name === 'request handler - /users/:id')!;
-    expect(handler.traceId).toBe(server.traceId);
-    expect(handler.scope.name).toMatch(/instrumentation-(express|router)$/);
+    // The agent's lean route hook names the route; no span per middleware unless OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true.
+    expect(spans.filter((s) => /instrumentation-(express|router)$/.test(s.scope.name))).toEqual([]);
   });
 
   it('OTEL_NODE_DISABLED_INSTRUMENTATIONS leaves a library untouched', async () => {

@@ -1,0 +1,89 @@
+// URL pieces for the spans: path and query of a request target, query redaction, host headers, Forwarded.
+import { KNOWN_METHODS, REDACTED } from './internal-types';
+
+/** A path URL parsing would leave as it is: starts with one slash, no dot segments, only characters it keeps. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9\-_~!$&'()*+,;=:@%/]*$/;
+
+/** `url.path` as upstream's `new URL(req.url, base).pathname` gives it, by slicing when parsing would change nothing. */
+export function targetPath(target: string, queryAt: number): string | undefined {
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  if (PLAIN_PATH.test(path) && !path.includes('/.')) return path;
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Redacts the values of sensitive query parameters in a query string (without '?'); other text is kept as sent. */
+export class QueryRedactor {
+  private readonly names: Set<string>;
+  private readonly test: RegExp;
+
+  constructor(names: readonly string[]) {
+    this.names = new Set(names.map((n) => n.toLowerCase()));
+    const alternatives = names.map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
+    this.test = new RegExp(`(?:^|&)(?:${alternatives})=`, 'i');
+  }
+
+  redact(query: string): string {
+    if (!this.test.test(query)) return query;
+    const parts = query.split('&');
+    for (let i = 0; i < parts.length; i++) {
+      const eq = parts[i].indexOf('=');
+      if (eq > 0 && this.names.has(parts[i].slice(0, eq).toLowerCase())) parts[i] = `${parts[i].slice(0, eq + 1)}${REDACTED}`;
+    }
+    return parts.join('&');
+  }
+}
+
+/** The conventions' method: known methods upper-cased, anything else `_OTHER`. */
+export function normalizeMethod(method: string | undefined): string {
+  if (method == null) return 'GET';
+  if (KNOWN_METHODS.has(method)) return method;
+  const upper = method.toUpperCase();
+  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+}
+
+/** Host and port from a Host-style header, as upstream's parseHostHeader (IPv6 in brackets, default ports by scheme). */
+export function parseHostHeader(value: string, proto?: string): { host: string; port?: string } {
+  const parts = value.split(':');
+  const defaultPort = proto === 'http' ? '80' : proto === 'https' ? '443' : undefined;
+  if (parts.length === 1) return { host: parts[0], port: defaultPort };
+  if (parts.length === 2) return { host: parts[0], port: parts[1] };
+  if (parts[0].startsWith('[')) {
+    if (parts[parts.length - 1].endsWith(']')) {
+      if (defaultPort) return { host: value, port: defaultPort };
+    } else if (parts[parts.length - 2].endsWith(']')) {
+      return { host: parts.slice(0, -1).join(':'), port: parts[parts.length - 1] };
+    }
+  }
+  return { host: value };
+}
+
+/** The entries of a Forwarded header (RFC 7239): lower-case parameter names, unquoted values; malformed parts are skipped. */
+export function parseForwarded(header: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const element of header.split(',')) {
+    const entry: Record<string, string> = {};
+    for (const pair of element.split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) continue;
+      let value = pair.slice(eq + 1).trim();
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1).replace(/\\(.)/g, '$1');
+      entry[pair.slice(0, eq).trim().toLowerCase()] = value;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+/** An address from Forwarded/X-Forwarded-For without its port (IPv6 without brackets), as upstream. */
+export function removePort(input: string): string {
+  try {
+    const { hostname } = new URL(`http://${input}`);
+    return hostname.startsWith('[') && hostname.endsWith(']') ? hostname.slice(1, -1) : hostname;
+  } catch {
+    return input;
+  }
+}
