@@ -1,12 +1,15 @@
 // OTLP exporter that encodes in the main thread (upstream serializers) and sends from an unref'd worker thread,
-// or, while the process is ending and no worker runs yet, from the main thread itself.
+// or, while the process is ending or where no worker may run, with one-shot requests from the main thread.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
+import { describeError } from '../logging';
 import type { ExportReply } from './export-worker';
-import type { OtlpSender } from './otlp-send';
+import { isConnectionRefused, requestFor, sendOnce } from './one-shot-send';
+import { mayStartWorker } from './permissions';
 
 const WORKER = path.join(__dirname, 'export-worker.js');
 /** How long after the first span the worker starts: longer than a short command lives. */
@@ -19,28 +22,30 @@ const WORKER_START_DELAY_MS = 50;
  * deliberately flushes, bounded by the flush timeout.
  *
  * The worker starts shortly after the exporter is built (the first span), off an unref'd timer, so it
- * is ready before a busy program's first batches pile up. A process that ends before that, or before
- * the worker is up (a short command with a few spans), sends its final flush from the main thread: the
- * lifecycle ends the process within the flush timeout anyway, and a worker (a second isolate loading
- * the transport) would cost that process more than the send itself.
+ * is ready before a busy program's first batches pile up. The final flush of an ending process sends
+ * its new batches from the main thread, one attempt each: a short command never pays for a worker, and
+ * a collector that refuses connections fails at once instead of through the transport's retries. Where
+ * Node's permission model allows no worker, every batch goes that way, on connections that hold the
+ * process open only while a flush waits for them.
  */
 export class BackgroundOtlpExporter implements SpanExporter {
   private worker?: Worker;
-  /** The worker has started running (until then, posted requests wait in its port). */
-  private workerOnline = false;
   private stopped = false;
-  private inThread?: OtlpSender;
+  private readonly useWorker = mayStartWorker();
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
   private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
-  /** While true, pending exports keep the process alive (a flush the lifecycle is waiting for). */
-  private holding = false;
-  /** Set by the lifecycle for a flush that ends the process: exports may then be sent in-thread. */
+  /** Flushes waiting for answers: while above zero, pending exports keep the process alive. */
+  private holds = 0;
+  /** Set by the lifecycle for a flush that ends the process. */
   private ending = false;
+  /** Connections of in-thread sends (ref'd only while a flush holds the process). */
+  private readonly sockets = new Set<Socket>();
 
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
     this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    if (!this.useWorker) return;
     setTimeout(() => {
       if (!this.stopped && !this.ending) this.start();
     }, WORKER_START_DELAY_MS).unref();
@@ -53,17 +58,10 @@ export class BackgroundOtlpExporter implements SpanExporter {
     const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
     worker.on('message', ({ id, ok, error }: ExportReply) => {
       this.settle(id, ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
-      if (this.pending.size === 0 && !this.holding) worker.unref();
-    });
-    worker.once('online', () => {
-      if (this.worker === worker) this.workerOnline = true;
     });
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => {
-      if (this.worker === worker) {
-        this.worker = undefined;
-        this.workerOnline = false;
-      }
+      if (this.worker === worker) this.worker = undefined;
       this.failAll(new Error('the export worker stopped'));
     });
     // After the listeners: attaching a 'message' listener refs the worker again.
@@ -74,14 +72,14 @@ export class BackgroundOtlpExporter implements SpanExporter {
 
   private settle(id: number, result: ExportResult): void {
     const done = this.pending.get(id);
+    if (!done) return;
     this.pending.delete(id);
-    done?.(result);
+    if (this.pending.size === 0 && this.holds === 0) this.worker?.unref();
+    done(result);
   }
 
   private failAll(error: Error): void {
-    const callbacks = [...this.pending.values()];
-    this.pending.clear();
-    for (const done of callbacks) done({ code: ExportResultCode.FAILED, error });
+    for (const id of [...this.pending.keys()]) this.settle(id, { code: ExportResultCode.FAILED, error });
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -89,21 +87,36 @@ export class BackgroundOtlpExporter implements SpanExporter {
     if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
-    // gRPC keeps a channel (timers, sockets) after the send: it always goes through the worker.
-    if (this.ending && !this.workerOnline && this.config.protocol !== 'grpc') {
-      try {
-        this.inThread ??= (require('./otlp-send') as typeof import('./otlp-send')).createOtlpSender(this.config);
-        this.inThread.export(body, (result) => this.settle(id, result));
-      } catch (err) {
-        // As the worker answers a throw: a failed export, not a pending one the flush would wait for.
-        this.settle(id, { code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-      }
-      return;
-    }
+    // gRPC keeps a channel per client: an ending process reuses the worker's when there is one.
+    const inThread = !this.useWorker || (this.ending && (this.config.protocol !== 'grpc' || !this.worker));
+    if (inThread) return this.sendInThread(id, body);
     const worker = this.start();
-    if (this.holding) worker.ref();
+    if (this.holds > 0) worker.ref();
     // Copied, not transferred: a serializer may return a view on a buffer it reuses.
     worker.postMessage({ id, body });
+  }
+
+  private sendInThread(id: number, body: Uint8Array): void {
+    const onSocket = (socket: Socket) => {
+      this.sockets.add(socket);
+      if (this.holds === 0) socket.unref();
+      socket.once('close', () => this.sockets.delete(socket));
+    };
+    let sending: Promise<void>;
+    try {
+      sending = sendOnce(requestFor(this.config), body, onSocket);
+    } catch (err) {
+      sending = Promise.reject(err);
+    }
+    sending.then(
+      () => this.settle(id, { code: ExportResultCode.SUCCESS }),
+      (err: unknown) => {
+        const error = err instanceof Error ? err : new Error(describeError(err));
+        this.settle(id, { code: ExportResultCode.FAILED, error });
+        // Nothing listens: the batches still in the worker's retries would only delay the exit.
+        if (this.ending && isConnectionRefused(err)) this.failAll(error);
+      },
+    );
   }
 
   /** The coming flush ends the process (the lifecycle bounds it by the flush timeout). */
@@ -111,12 +124,23 @@ export class BackgroundOtlpExporter implements SpanExporter {
     this.ending = true;
   }
 
+  private hold(): void {
+    this.holds++;
+    this.worker?.ref();
+    for (const socket of this.sockets) socket.ref();
+  }
+
+  private unhold(): void {
+    this.holds = Math.max(0, this.holds - 1);
+    if (this.holds > 0) return;
+    if (this.pending.size === 0) this.worker?.unref();
+    for (const socket of this.sockets) socket.unref();
+  }
+
   /** Resolves when every pending export has an answer; holds the process open meanwhile. */
   forceFlush(): Promise<void> {
     if (this.pending.size === 0) return Promise.resolve();
-    const worker = this.worker;
-    this.holding = true;
-    worker?.ref();
+    this.hold();
     const waits = [...this.pending.keys()].map(
       (id) =>
         new Promise<void>((resolve) => {
@@ -127,16 +151,14 @@ export class BackgroundOtlpExporter implements SpanExporter {
           });
         }),
     );
-    return Promise.all(waits).then(() => {
-      this.holding = false;
-      this.worker?.unref();
-    });
+    return Promise.all(waits).then(() => this.unhold());
   }
 
   /** Stops waiting: pending exports no longer hold the process (the flush timed out). */
   release(): void {
-    this.holding = false;
+    this.holds = 0;
     this.worker?.unref();
+    for (const socket of this.sockets) socket.unref();
   }
 
   async shutdown(): Promise<void> {

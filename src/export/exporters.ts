@@ -1,10 +1,12 @@
 // Builds the configured trace exporters, loading only the exporter packages in use, each behind a guard.
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import type { TraceExporterConfig } from '../config';
+import type { BatchConfig, TraceExporterConfig } from '../config';
 import { describeError, warn } from '../logging';
 import { redactUrlCredentials } from '../redaction';
-import { DeliveryTracker, GuardedExporter, maxInFlightFor } from './delivery';
+import { DeliveryTracker, GuardedExporter } from './delivery';
+import { warnAboutPermissions } from './permissions';
+import { QueueingSpanProcessor } from './queueing-span-processor';
 
 /** A name for messages: where spans go. */
 export function describeExporter(config: TraceExporterConfig): string {
@@ -75,21 +77,42 @@ export interface Destination {
   config: TraceExporterConfig;
   exporter: GuardedExporter;
   tracker: DeliveryTracker;
+  /** Its span processor: the queue, and the batches handed to the exporter. */
+  processor: QueueingSpanProcessor;
+}
+
+/** How many batches may await an answer at once, per kind of exporter. */
+function concurrentExportsFor(config: TraceExporterConfig): number {
+  switch (config.kind) {
+    case 'otlp':
+      // Enough that a collector's round trip does not stall a busy program; far below the
+      // transport's own limit of 30 concurrent requests.
+      return 4;
+    case 'zipkin':
+      return 2;
+    default:
+      // A file or the console is written synchronously: the answer comes inside export().
+      return 1;
+  }
 }
 
 /** One destination per configured exporter; one whose exporter cannot be built is skipped with a warning. */
-export function createDestinations(configs: readonly TraceExporterConfig[], maxQueueSize: number): Destination[] {
+export function createDestinations(configs: readonly TraceExporterConfig[], batch: BatchConfig): Destination[] {
   const out: Destination[] = [];
   for (const config of configs) {
     const destination = describeExporter(config);
     try {
-      const tracker = new DeliveryTracker(destination, maxQueueSize);
+      const tracker = new DeliveryTracker(destination, batch.maxQueueSize);
       // The pipeline itself is built at the first span, so OTLP's export worker starts now, ready
       // for the first batch (a worker still starting would make the first burst wait). Zipkin's
       // package is loaded at its first export.
       const inner = config.kind === 'zipkin' ? new LazyExporter(config) : create(config);
-      const guard = config.kind === 'otlp' ? { answerEarly: true, maxInFlight: maxInFlightFor(maxQueueSize) } : {};
-      out.push({ config, tracker, exporter: new GuardedExporter(inner, tracker, guard) });
+      if (config.kind === 'otlp') warnAboutPermissions(destination);
+      const exporter = new GuardedExporter(inner, tracker, { exportTimeoutMillis: batch.exportTimeoutMillis });
+      // The console is for people reading along: each span is printed as it ends.
+      const queue = config.kind === 'console' ? { ...batch, maxExportBatchSize: 1 } : batch;
+      const processor = new QueueingSpanProcessor(exporter, tracker, { ...queue, maxConcurrentExports: concurrentExportsFor(config) });
+      out.push({ config, tracker, exporter, processor });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);
     }

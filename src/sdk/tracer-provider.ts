@@ -5,16 +5,13 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BatchSpanProcessor,
   ParentBasedSampler,
-  SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
-import { TrackingSpanProcessor } from '../export/delivery';
 import { createDestinations, type Destination } from '../export/exporters';
 
 export function createSampler(config: SamplerConfig): Sampler {
@@ -58,14 +55,8 @@ export interface TracePipeline {
 
 /** `extraProcessors` run after the exporting ones (e.g. the lifecycle's ended-span counter). */
 export function createTracePipeline(config: AgentConfig, resource: Resource, extraProcessors: SpanProcessor[] = []): TracePipeline {
-  const destinations = createDestinations(config.traceExporters, config.batch.maxQueueSize);
-  const spanProcessors: SpanProcessor[] = destinations.map(({ config: exporterConfig, exporter, tracker }) =>
-    new TrackingSpanProcessor(
-      // The console is for people reading along: print each span as it ends.
-      exporterConfig.kind === 'console' ? new SimpleSpanProcessor({ exporter }) : new BatchSpanProcessor({ exporter, ...config.batch, selfObsMeterProvider: tracker.dropReporter() }),
-      tracker,
-    ),
-  );
+  const destinations = createDestinations(config.traceExporters, config.batch);
+  const spanProcessors: SpanProcessor[] = destinations.map((d) => d.processor);
   const provider = new TracerProvider({
     resource,
     sampler: createSampler(config.sampler),
