@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
-import type { ExportReply } from './export-worker';
+import { READY, type ExportReply } from './worker-messages';
 import { isConnectionRefused, requestFor, sendOnce } from './one-shot-send';
 import { mayStartWorker } from './permissions';
 
@@ -30,6 +30,8 @@ const WORKER_START_DELAY_MS = 50;
  */
 export class BackgroundOtlpExporter implements SpanExporter {
   private worker?: Worker;
+  /** The worker has loaded its transport (until then, a busy program's batches would pile up in its port). */
+  private workerReady = false;
   private stopped = false;
   private readonly useWorker = mayStartWorker();
   private nextId = 1;
@@ -56,12 +58,20 @@ export class BackgroundOtlpExporter implements SpanExporter {
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     // No preloads in the worker: the agent must not trace its own exports.
     const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
-    worker.on('message', ({ id, ok, error }: ExportReply) => {
+    worker.on('message', (message: ExportReply | typeof READY) => {
+      if (message === READY) {
+        if (this.worker === worker) this.workerReady = true;
+        return;
+      }
+      const { id, ok, error } = message;
       this.settle(id, ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
     });
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker === worker) {
+        this.worker = undefined;
+        this.workerReady = false;
+      }
       this.failAll(new Error('the export worker stopped'));
     });
     // After the listeners: attaching a 'message' listener refs the worker again.
@@ -87,9 +97,15 @@ export class BackgroundOtlpExporter implements SpanExporter {
     if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
-    // gRPC keeps a channel per client: an ending process reuses the worker's when there is one.
-    const inThread = !this.useWorker || (this.ending && (this.config.protocol !== 'grpc' || !this.worker));
-    if (inThread) return this.sendInThread(id, body);
+    // Until the worker is ready (it starts in a busy, loaded process too) and once the process is
+    // ending, HTTP batches go from the main thread. gRPC keeps a channel per client: it waits for
+    // the worker's, except in an ending process that has none.
+    const http = this.config.protocol !== 'grpc';
+    const inThread = !this.useWorker || (http && (this.ending || !this.workerReady)) || (this.ending && !this.worker);
+    if (inThread) {
+      if (this.useWorker && !this.ending) this.start();
+      return this.sendInThread(id, body);
+    }
     const worker = this.start();
     if (this.holds > 0) worker.ref();
     // Copied, not transferred: a serializer may return a view on a buffer it reuses.

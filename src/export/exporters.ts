@@ -85,9 +85,10 @@ export interface Destination {
 function concurrentExportsFor(config: TraceExporterConfig): number {
   switch (config.kind) {
     case 'otlp':
-      // Enough that a collector's round trip does not stall a busy program; far below the
-      // transport's own limit of 30 concurrent requests.
-      return 4;
+      // Enough that a collector's round trip, or the start of the export worker in a loaded
+      // process, does not stall a busy program (16 x 512 spans); below the worker transport's
+      // concurrency limit (OTLP_CONCURRENCY_LIMIT).
+      return 16;
     case 'zipkin':
       return 2;
     default:
