@@ -108,8 +108,11 @@ export class BackgroundOtlpExporter implements SpanExporter {
     }
     const worker = this.start();
     if (this.holds > 0) worker.ref();
-    // Copied, not transferred: a serializer may return a view on a buffer it reuses.
-    worker.postMessage({ id, body });
+    // The upstream protobuf serializer writes each request into a buffer of its own: when the body spans
+    // its whole buffer, the buffer moves to the worker (no copy); a view on a larger one is copied.
+    const buffer = body.buffer;
+    const whole = buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buffer.byteLength;
+    worker.postMessage({ id, body }, whole ? [buffer] : []);
   }
 
   private sendInThread(id: number, body: Uint8Array): void {
