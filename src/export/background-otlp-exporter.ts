@@ -8,7 +8,7 @@ import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
 import { READY, type ExportReply } from './worker-messages';
-import { isConnectionRefused, requestFor, sendOnce } from './one-shot-send';
+import { isConnectionRefused, isRetryable, requestFor, sendOnce } from './one-shot-send';
 import { mayStartWorker } from './permissions';
 
 const WORKER = path.join(__dirname, 'export-worker.js');
@@ -106,6 +106,10 @@ export class BackgroundOtlpExporter implements SpanExporter {
       if (this.useWorker && !this.ending) this.start();
       return this.sendInThread(id, body);
     }
+    this.postToWorker(id, body);
+  }
+
+  private postToWorker(id: number, body: Uint8Array): void {
     const worker = this.start();
     if (this.holds > 0) worker.ref();
     // The upstream protobuf serializer writes each request into a buffer of its own: when the body spans
@@ -130,6 +134,8 @@ export class BackgroundOtlpExporter implements SpanExporter {
     sending.then(
       () => this.settle(id, { code: ExportResultCode.SUCCESS }),
       (err: unknown) => {
+        // Sent early, before the worker was ready: what the transport would retry, it retries.
+        if (!this.ending && this.useWorker && !this.stopped && isRetryable(err)) return this.postToWorker(id, body);
         const error = err instanceof Error ? err : new Error(describeError(err));
         this.settle(id, { code: ExportResultCode.FAILED, error });
         // Nothing listens: the batches still in the worker's retries would only delay the exit.

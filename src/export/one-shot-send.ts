@@ -21,6 +21,13 @@ export const requestFor = (config: OtlpExporterConfig, timeoutMillis = config.ti
 
 const GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
 
+/** What the upstream transport retries: HTTP 429, 502, 503, 504, and network errors (no answer at all). */
+export function isRetryable(err: unknown): boolean {
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof status === 'number') return status === 429 || status === 502 || status === 503 || status === 504;
+  return typeof (err as { code?: unknown } | undefined)?.code === 'string';
+}
+
 /** A refusal is final for an ending process: nothing listens, and retrying only delays the exit. */
 export function isConnectionRefused(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === 'ECONNREFUSED';
@@ -46,7 +53,12 @@ export function sendHttpOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (
   return new Promise((resolve, reject) => {
     const request = transport.request(url, { method: 'POST', headers, agent: false, timeout: req.timeoutMillis }, (res) => {
       res.resume();
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}${res.statusMessage ? ` ${res.statusMessage}` : ''}`))));
+      res.on('end', () => {
+        const status = res.statusCode ?? 500;
+        // The message the upstream transport gives (the status text), and the status for retry decisions.
+        if (status < 300) resolve();
+        else reject(Object.assign(new Error(res.statusMessage || `HTTP ${status}`), { statusCode: status }));
+      });
       res.on('error', reject);
     });
     if (onSocket) request.on('socket', onSocket);
