@@ -127,6 +127,23 @@ tick();
     expect(spans.map((s) => s.name).sort()).toEqual(['tick-0', 'tick-1', 'tick-2', 'tick-3', 'tick-4', 'tick-5']);
   });
 
+  it('gRPC: the same, over a channel of the main thread', async () => {
+    const service = uniqueService('permission-grpc');
+    const app = `
+const { trace } = require('@opentelemetry/api');
+const tracer = trace.getTracer('permission');
+let n = 0;
+const tick = () => { tracer.startSpan('g-' + n).end(); if (++n < 4) setTimeout(tick, 40); else console.log('done'); };
+tick();
+`;
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.grpcUrl, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const [withAgent, without] = await Promise.all([run({ 'app.cjs': app }, { agent: true, nodeArgs: PERMISSION, env }), run({ 'app.cjs': app }, { agent: false, nodeArgs: PERMISSION, env })]);
+    expectSameBehaviour(withAgent, without);
+    expect(warningsOf(withAgent.stderr)).toHaveLength(1);
+    const spans = mine(service)(await receiver.waitForSpans((all) => mine(service)(all).length >= 4));
+    expect(spans.map((s) => s.name).sort()).toEqual(['g-0', 'g-1', 'g-2', 'g-3']);
+  });
+
   it('process.exit() with spans pending: the program exits as without the agent; the spans are counted as lost', async () => {
     const service = uniqueService('permission-exit');
     const app = `
