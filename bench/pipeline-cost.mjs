@@ -18,6 +18,11 @@ const VARIANTS = [
   { name: 'official', args: OFFICIAL_ARGS, env: FAIR_ENV, tracing: true },
   { name: 'agent, silent collector', args: AGENT_ARGS, env: FAIR_ENV, tracing: true, silent: true },
 ];
+// BENCH_BASELINE_AGENT=/path/to/another/build/dist/register.js adds that build as a row (before/after comparisons).
+if (process.env.BENCH_BASELINE_AGENT) {
+  VARIANTS.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV, tracing: true });
+  VARIANTS.push({ name: 'agent (baseline build), silent collector', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV, tracing: true, silent: true });
+}
 
 async function main() {
   requireDist();
