@@ -2,13 +2,14 @@
 // or, while the process is ending or where no worker may run, with one-shot requests from the main thread.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
 import { READY, type ExportReply } from './worker-messages';
-import { isConnectionRefused, isRetryable, requestFor, sendOnce } from './one-shot-send';
+import { isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
 import { mayStartWorker } from './permissions';
 
 const WORKER = path.join(__dirname, 'export-worker.js');
@@ -43,10 +44,13 @@ export class BackgroundOtlpExporter implements SpanExporter {
   private ending = false;
   /** Connections of in-thread sends (ref'd only while a flush holds the process). */
   private readonly sockets = new Set<Socket>();
+  private agent?: Agent;
+  private readonly request: OneShotRequest;
 
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
     this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    this.request = requestFor(config);
     if (!this.useWorker) return;
     setTimeout(() => {
       if (!this.stopped && !this.ending) this.start();
@@ -121,13 +125,15 @@ export class BackgroundOtlpExporter implements SpanExporter {
 
   private sendInThread(id: number, body: Uint8Array): void {
     const onSocket = (socket: Socket) => {
-      this.sockets.add(socket);
       if (this.holds === 0) socket.unref();
+      if (this.sockets.has(socket)) return; // a kept-alive connection, reused
+      this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     };
     let sending: Promise<void>;
     try {
-      sending = sendOnce(requestFor(this.config), body, onSocket);
+      if (this.config.protocol !== 'grpc') this.agent ??= keepAliveAgentFor(this.config.url);
+      sending = sendOnce(this.request, body, onSocket, this.agent);
     } catch (err) {
       sending = Promise.reject(err);
     }
@@ -191,5 +197,6 @@ export class BackgroundOtlpExporter implements SpanExporter {
     await this.forceFlush();
     await this.worker?.terminate();
     this.worker = undefined;
+    this.agent?.destroy();
   }
 }

@@ -1,4 +1,5 @@
 // One OTLP request, one attempt, no retries: for a process that is ending, and where no worker may run.
+import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import type { OtlpExporterConfig } from '../config';
 
@@ -34,10 +35,11 @@ export function isConnectionRefused(err: unknown): boolean {
 }
 
 /**
- * Posts `body` once. `onSocket` sees the connection (so the caller can ref/unref it); the connection is
- * closed after the answer (no keep-alive socket may hold an ending process open).
+ * Posts `body` once. `onSocket` sees the connection (so the caller can ref/unref it). Without `agent`, the
+ * connection is closed after the answer; a keep-alive agent's idle sockets are unref'd by Node, so they
+ * never hold a process open either.
  */
-export function sendHttpOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (socket: Socket) => void): Promise<void> {
+export function sendHttpOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (socket: Socket) => void, agent?: Agent): Promise<void> {
   const http = require('node:http') as typeof import('node:http');
   const https = require('node:https') as typeof import('node:https');
   const url = new URL(req.url);
@@ -51,7 +53,7 @@ export function sendHttpOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (
   }
   headers['Content-Length'] = payload.length;
   return new Promise((resolve, reject) => {
-    const request = transport.request(url, { method: 'POST', headers, agent: false, timeout: req.timeoutMillis }, (res) => {
+    const request = transport.request(url, { method: 'POST', headers, agent: agent ?? false, timeout: req.timeoutMillis }, (res) => {
       res.resume();
       res.on('end', () => {
         const status = res.statusCode ?? 500;
@@ -86,6 +88,12 @@ export function sendGrpcOnce(req: OneShotRequest, body: Uint8Array): Promise<voi
   });
 }
 
-export function sendOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (socket: Socket) => void): Promise<void> {
-  return req.protocol === 'grpc' ? sendGrpcOnce(req, body) : sendHttpOnce(req, body, onSocket);
+export function sendOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (socket: Socket) => void, agent?: Agent): Promise<void> {
+  return req.protocol === 'grpc' ? sendGrpcOnce(req, body) : sendHttpOnce(req, body, onSocket, agent);
+}
+
+/** A keep-alive agent for the URL's scheme: the main thread's batches reuse their connections. */
+export function keepAliveAgentFor(url: string): Agent {
+  const mod = (new URL(url).protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:http');
+  return new mod.Agent({ keepAlive: true });
 }
