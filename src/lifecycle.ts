@@ -101,7 +101,7 @@ export class Lifecycle {
     this.flushedAt = this.counter.ended;
     const destinations = this.destinations;
     if (final) destinations.forEach((d) => d.exporter.prepareFinalFlush());
-    // First the batch processors hand everything over, then the exporters wait for the answers.
+    // The span processors send everything and wait for the answers; then the exporters (and the metrics and logs pipelines) settle.
     const all = Promise.allSettled([this.pipeline()?.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())]).then(() =>
       Promise.allSettled(destinations.map((d) => d.exporter.forceFlush())),
     );
