@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
 import type { Destination } from './export/exporters';
-import { mayStartChildProcess } from './export/permissions';
+import { mayStartChildProcess, mayUseNetwork, NETWORK_DENIED } from './export/permissions';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -255,6 +255,10 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       return inner.exportSync?.(spans) ?? false;
     }
     case 'otlp': {
+      if (!mayUseNetwork()) {
+        destination.tracker.lastError ??= NETWORK_DENIED;
+        return false;
+      }
       if (!mayStartChildProcess()) {
         destination.tracker.lastError ??= "Node's permission model denies the exit sender process (--allow-child-process)";
         return false;

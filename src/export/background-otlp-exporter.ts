@@ -10,7 +10,7 @@ import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
 import { READY, type ExportReply } from './worker-messages';
 import { isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
-import { mayStartWorker } from './permissions';
+import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
 
 const WORKER = path.join(__dirname, 'export-worker.js');
 /** How long after the first span the worker starts: longer than a short command lives. */
@@ -34,7 +34,9 @@ export class BackgroundOtlpExporter implements SpanExporter {
   /** The worker has loaded its transport (until then, a busy program's batches would pile up in its port). */
   private workerReady = false;
   private stopped = false;
-  private readonly useWorker = mayStartWorker();
+  /** False where the permission model denies the network: every export fails at once, counted. */
+  private readonly network = mayUseNetwork();
+  private readonly useWorker = this.network && mayStartWorker();
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
   private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
@@ -97,6 +99,8 @@ export class BackgroundOtlpExporter implements SpanExporter {
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    // Already said in the permission warning: counted, not warned about again.
+    if (!this.network) return resultCallback({ code: ExportResultCode.FAILED, error: Object.assign(new Error(NETWORK_DENIED), { reported: true }) });
     const body = this.serializer.serializeRequest(spans);
     if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
     const id = this.nextId++;

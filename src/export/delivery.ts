@@ -129,7 +129,7 @@ export class GuardedExporter implements SpanExporter {
     const t = this.tracker;
     t.failed += count;
     t.lastError = error === undefined ? 'export failed' : describeError(error);
-    if (!this.warned && !quiet) {
+    if (!this.warned && !quiet && !(error as { reported?: boolean } | undefined)?.reported) {
       this.warned = true;
       warn(`cannot export spans to ${t.destination}: ${t.lastError} (the program is not affected; losses are counted and reported at exit)`);
     }

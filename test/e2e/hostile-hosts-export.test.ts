@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeTracesData, startReceiver, type Receiver, type ReceivedSpan } from '../helpers/otlp-receiver';
+import { nodeMatrix } from '../helpers/node-versions';
 import { cleanEnv, makeAppDir } from '../helpers/run-app';
 
 interface Run {
@@ -18,10 +19,10 @@ interface Run {
 }
 
 /** Runs `entry` with `nodeArgs` before it (the preload included when `agent`), in a fresh app directory. */
-function run(files: Record<string, string>, opts: { agent: boolean; nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number; dir?: string }): Promise<Run> {
+function run(files: Record<string, string>, opts: { agent: boolean; nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number; dir?: string; node?: string }): Promise<Run> {
   const dir = opts.dir ?? makeAppDir(files, ['@opentelemetry/api']);
   const args = [...(opts.nodeArgs ?? []), ...(opts.agent ? ['--import', '@org/otel-agent'] : []), 'app.cjs'];
-  const child = spawn(process.execPath, args, { cwd: dir, env: cleanEnv(opts.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.node ?? process.execPath, args, { cwd: dir, env: cleanEnv(opts.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -162,6 +163,41 @@ setTimeout(() => { for (let i = 0; i < 3; i++) tracer.startSpan('late-' + i).end
     const counts = lossCounts(loss);
     const received = mine(service)(receiver.spans).length;
     expect(counts.undelivered + received).toBe(3);
+  });
+});
+
+// Node 25+ also restricts the network under --permission (--allow-net).
+const node26 = nodeMatrix().find((n) => n.label.startsWith('Node 26') || n.label.startsWith('26'));
+describe.runIf(node26)("Node's permission model on Node 26: the network (--allow-net)", () => {
+  const PERMISSION = ['--permission', '--allow-fs-read=*'];
+  const app = `
+const { trace } = require('@opentelemetry/api');
+const tracer = trace.getTracer('permission');
+let n = 0;
+const tick = () => { tracer.startSpan('net-' + n).end(); if (++n < 4) setTimeout(tick, 40); else console.log('done'); };
+tick();
+`;
+  it('without --allow-net: no connection attempted, one warning, the spans counted', async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const [withAgent, without] = await Promise.all([
+      run({ 'app.cjs': app }, { agent: true, nodeArgs: PERMISSION, env, node: node26!.path }),
+      run({ 'app.cjs': app }, { agent: false, nodeArgs: PERMISSION, env, node: node26!.path }),
+    ]);
+    expectSameBehaviour(withAgent, without);
+    const warnings = warningsOf(withAgent.stderr);
+    expect(warnings[0]).toMatch(/denies network access \(--allow-net\)/);
+    expect(warnings.join('\n')).not.toMatch(/ERR_ACCESS_DENIED/);
+    const counts = lossCounts(warnings.find((w) => w.includes('spans lost for')));
+    expect(counts.notAccepted + counts.undelivered).toBe(4);
+  });
+  it('with --allow-net: delivered from the main thread', async () => {
+    const service = uniqueService('permission-net');
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const withAgent = await run({ 'app.cjs': app }, { agent: true, nodeArgs: [...PERMISSION, '--allow-net'], env, node: node26!.path });
+    expect(withAgent.code).toBe(0);
+    expect(withAgent.stdout).toBe('done\n');
+    const spans = mine(service)(await receiver.waitForSpans((all) => mine(service)(all).length >= 4));
+    expect(spans).toHaveLength(4);
   });
 });
 
