@@ -157,6 +157,30 @@ export class BackgroundOtlpExporter implements SpanExporter {
   /** The coming flush ends the process (the lifecycle bounds it by the flush timeout). */
   prepareFinalFlush(): void {
     this.ending = true;
+    if (this.worker && this.pending.size > 0) this.probeCollector();
+  }
+
+  /**
+   * Batches in the worker may be in the transport's retries (seconds apart). One connection attempt
+   * tells whether anything listens: if the collector refuses, they fail now instead of at the flush timeout.
+   */
+  private probeCollector(): void {
+    try {
+      const url = new URL(this.config.url);
+      const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+      const net = require('node:net') as typeof import('node:net');
+      const { context } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+      // The agent's own connection: no span for it (the net instrumentation would record one).
+      const socket = context.with(suppressTracing(context.active()), () => net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port }));
+      socket.unref();
+      socket.once('connect', () => socket.destroy());
+      socket.once('error', (err) => {
+        if (isConnectionRefused(err)) this.failAll(err);
+      });
+    } catch {
+      // No probe: the flush timeout still bounds the wait.
+    }
   }
 
   private hold(): void {

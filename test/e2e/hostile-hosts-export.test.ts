@@ -226,6 +226,24 @@ console.log('done');
     expect(counts.delivered).toBe(0);
   });
 
+  it('a collector refusing connections, a longer program whose batches wait in the worker retries: the exit does not wait for them', async () => {
+    const port = await refusedPort();
+    // Spans early, exported by the schedule and retried in the worker; nothing new at the end.
+    const app = `
+const { trace } = require('@opentelemetry/api');
+const tracer = trace.getTracer('refused');
+for (let i = 0; i < 3; i++) tracer.startSpan('s' + i).end();
+setTimeout(() => console.log('done'), 600);
+`;
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_AGENT_FLUSH_TIMEOUT: '60000', OTEL_EXPORTER_OTLP_TIMEOUT: '60000', OTEL_BSP_SCHEDULE_DELAY: '20' };
+    const [withAgent, without] = await Promise.all([run({ 'app.cjs': app }, { agent: true, env, timeoutMs: 8_000 }), run({ 'app.cjs': app }, { agent: false, env })]);
+    expectSameBehaviour(withAgent, without);
+    const loss = warningsOf(withAgent.stderr).find((w) => w.includes('spans lost for'));
+    expect(loss).toContain('ECONNREFUSED');
+    const counts = lossCounts(loss);
+    expect(counts.notAccepted + counts.undelivered, loss).toBe(3);
+  });
+
   it('a collector that accepts and never answers, 20k spans/s: the exit is bounded and every span is counted', async () => {
     const collector = await silentCollector();
     try {
@@ -248,7 +266,7 @@ tick();
       const loss = warningsOf(withAgent.stderr).find((w) => w.includes('spans lost for'));
       const counts = lossCounts(loss);
       expect(counts.delivered).toBe(0);
-      expect(counts.queueFull + counts.notAccepted + counts.undelivered).toBe(30_000);
+      expect(counts.queueFull + counts.notAccepted + counts.undelivered, loss).toBe(30_000);
     } finally {
       await collector.close();
     }
