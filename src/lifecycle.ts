@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
 import type { Destination } from './export/exporters';
+import { mayStartChildProcess, mayUseNetwork, NETWORK_DENIED } from './export/permissions';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -21,10 +22,31 @@ export class EndedSpanCounter implements SpanProcessor {
 
 type Outcome = 'done' | 'timeout';
 
-/** Resolves with 'timeout' after `ms` without holding the event loop open. */
-function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
+/** A final flush that keeps getting answers (a burst still being delivered) may go on this many flush timeouts in all. */
+export const MAX_FLUSH_EXTENSIONS = 5;
+
+/**
+ * Resolves with 'timeout' after `ms` without holding the event loop open. With `progress` (a count
+ * that grows as spans are delivered), a timeout during which it grew is extended, up to
+ * MAX_FLUSH_EXTENSIONS timeouts in all: a collector that keeps answering is not cut off mid-burst,
+ * and one that stops answering still ends the wait after `ms`.
+ */
+function withTimeout(work: Promise<unknown>, ms: number, progress?: () => number): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
-    const timer = setTimeout(() => resolve('timeout'), ms);
+    let rounds = 1;
+    let seen = progress?.() ?? 0;
+    const expire = () => {
+      const now = progress?.() ?? seen;
+      if (now !== seen && rounds < MAX_FLUSH_EXTENSIONS) {
+        seen = now;
+        rounds++;
+        timer = setTimeout(expire, ms);
+        timer.unref();
+        return;
+      }
+      resolve('timeout');
+    };
+    let timer = setTimeout(expire, ms);
     timer.unref();
     work.then(
       () => {
@@ -79,11 +101,12 @@ export class Lifecycle {
     this.flushedAt = this.counter.ended;
     const destinations = this.destinations;
     if (final) destinations.forEach((d) => d.exporter.prepareFinalFlush());
-    // First the batch processors hand everything over, then the exporters wait for the answers.
+    // The span processors send everything and wait for the answers; then the exporters (and the metrics and logs pipelines) settle.
     const all = Promise.allSettled([this.pipeline()?.provider.forceFlush(), ...this.signals.map((s) => s.forceFlush())]).then(() =>
       Promise.allSettled(destinations.map((d) => d.exporter.forceFlush())),
     );
-    const outcome = await withTimeout(all, this.flushTimeoutMillis);
+    const delivered = () => destinations.reduce((n, d) => n + d.tracker.delivered, 0);
+    const outcome = await withTimeout(all, this.flushTimeoutMillis, final ? delivered : undefined);
     if (outcome === 'timeout') destinations.forEach((d) => d.exporter.release());
     return outcome;
   }
@@ -165,7 +188,7 @@ export class Lifecycle {
       const remaining = (this.exitDeadline ?? 0) - Date.now();
       if (spans.length === 0 || remaining <= 0) continue;
       try {
-        if (deliverSync(destination, spans, remaining)) destination.tracker.markDelivered(spans);
+        if (deliverSync(destination, spans, remaining)) destination.tracker.markAllDelivered();
       } catch (err) {
         destination.tracker.lastError = describeError(err);
       }
@@ -232,21 +255,31 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       return inner.exportSync?.(spans) ?? false;
     }
     case 'otlp': {
+      if (!mayUseNetwork()) {
+        destination.tracker.lastError ??= NETWORK_DENIED;
+        return false;
+      }
+      if (!mayStartChildProcess()) {
+        destination.tracker.lastError ??= "Node's permission model denies the exit sender process (--allow-child-process)";
+        return false;
+      }
       const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
       const serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
       const body = serializer.serializeRequest(spans);
       if (!body) return false;
-      const request = { protocol: config.protocol, url: config.url, headers: config.headers, timeoutMillis: timeoutMillis };
+      const { encodeExitInput } = require('./export/exit-sender') as typeof import('./export/exit-sender');
+      const { requestFor } = require('./export/one-shot-send') as typeof import('./export/one-shot-send');
       // The sender must not load the agent again: no NODE_OPTIONS, and the SDK switched off.
       const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
       delete env.NODE_OPTIONS;
       const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
       const { context } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
       const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
-      // The agent's own sender is not a child process of the program's: no span for it.
+      // The agent's own sender is not a child process of the program's: no span for it. The request
+      // (headers: the collector's credentials) goes on stdin, never on the command line.
       const result = context.with(suppressTracing(context.active()), () =>
-        spawnSync(process.execPath, [EXIT_SENDER, JSON.stringify(request)], {
-          input: Buffer.from(body),
+        spawnSync(process.execPath, [EXIT_SENDER], {
+          input: encodeExitInput(requestFor(config, timeoutMillis), body),
           env,
           timeout: timeoutMillis,
           stdio: ['pipe', 'ignore', 'pipe'],

@@ -1,12 +1,16 @@
 // OTLP exporter that encodes in the main thread (upstream serializers) and sends from an unref'd worker thread,
-// or, while the process is ending and no worker runs yet, from the main thread itself.
+// or, while the process is ending or where no worker may run, with one-shot requests from the main thread.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
+import type { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
-import type { ExportReply } from './export-worker';
-import type { OtlpSender } from './otlp-send';
+import { describeError } from '../logging';
+import { READY, type ExportReply } from './worker-messages';
+import { isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
+import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
 
 const WORKER = path.join(__dirname, 'export-worker.js');
 /** How long after the first span the worker starts: longer than a short command lives. */
@@ -19,28 +23,37 @@ const WORKER_START_DELAY_MS = 50;
  * deliberately flushes, bounded by the flush timeout.
  *
  * The worker starts shortly after the exporter is built (the first span), off an unref'd timer, so it
- * is ready before a busy program's first batches pile up. A process that ends before that, or before
- * the worker is up (a short command with a few spans), sends its final flush from the main thread: the
- * lifecycle ends the process within the flush timeout anyway, and a worker (a second isolate loading
- * the transport) would cost that process more than the send itself.
+ * is ready before a busy program's first batches pile up. The final flush of an ending process sends
+ * its new batches from the main thread, one attempt each: a short command never pays for a worker, and
+ * a collector that refuses connections fails at once instead of through the transport's retries. Where
+ * Node's permission model allows no worker, every batch goes that way, on connections that hold the
+ * process open only while a flush waits for them.
  */
 export class BackgroundOtlpExporter implements SpanExporter {
   private worker?: Worker;
-  /** The worker has started running (until then, posted requests wait in its port). */
-  private workerOnline = false;
+  /** The worker has loaded its transport (until then, a busy program's batches would pile up in its port). */
+  private workerReady = false;
   private stopped = false;
-  private inThread?: OtlpSender;
+  /** False where the permission model denies the network: every export fails at once, counted. */
+  private readonly network = mayUseNetwork();
+  private readonly useWorker = this.network && mayStartWorker();
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
   private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
-  /** While true, pending exports keep the process alive (a flush the lifecycle is waiting for). */
-  private holding = false;
-  /** Set by the lifecycle for a flush that ends the process: exports may then be sent in-thread. */
+  /** Flushes waiting for answers: while above zero, pending exports keep the process alive. */
+  private holds = 0;
+  /** Set by the lifecycle for a flush that ends the process. */
   private ending = false;
+  /** Connections of in-thread sends (ref'd only while a flush holds the process). */
+  private readonly sockets = new Set<Socket>();
+  private agent?: Agent;
+  private readonly request: OneShotRequest;
 
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
     this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    this.request = requestFor(config);
+    if (!this.useWorker) return;
     setTimeout(() => {
       if (!this.stopped && !this.ending) this.start();
     }, WORKER_START_DELAY_MS).unref();
@@ -51,18 +64,19 @@ export class BackgroundOtlpExporter implements SpanExporter {
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     // No preloads in the worker: the agent must not trace its own exports.
     const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
-    worker.on('message', ({ id, ok, error }: ExportReply) => {
+    worker.on('message', (message: ExportReply | typeof READY) => {
+      if (message === READY) {
+        if (this.worker === worker) this.workerReady = true;
+        return;
+      }
+      const { id, ok, error } = message;
       this.settle(id, ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
-      if (this.pending.size === 0 && !this.holding) worker.unref();
-    });
-    worker.once('online', () => {
-      if (this.worker === worker) this.workerOnline = true;
     });
     worker.on('error', (err) => this.failAll(err));
     worker.on('exit', () => {
       if (this.worker === worker) {
         this.worker = undefined;
-        this.workerOnline = false;
+        this.workerReady = false;
       }
       this.failAll(new Error('the export worker stopped'));
     });
@@ -74,49 +88,118 @@ export class BackgroundOtlpExporter implements SpanExporter {
 
   private settle(id: number, result: ExportResult): void {
     const done = this.pending.get(id);
+    if (!done) return;
     this.pending.delete(id);
-    done?.(result);
+    if (this.pending.size === 0 && this.holds === 0) this.worker?.unref();
+    done(result);
   }
 
   private failAll(error: Error): void {
-    const callbacks = [...this.pending.values()];
-    this.pending.clear();
-    for (const done of callbacks) done({ code: ExportResultCode.FAILED, error });
+    for (const id of [...this.pending.keys()]) this.settle(id, { code: ExportResultCode.FAILED, error });
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    // Already said in the permission warning: counted, not warned about again.
+    if (!this.network) return resultCallback({ code: ExportResultCode.FAILED, error: Object.assign(new Error(NETWORK_DENIED), { reported: true }) });
     const body = this.serializer.serializeRequest(spans);
     if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
-    // gRPC keeps a channel (timers, sockets) after the send: it always goes through the worker.
-    if (this.ending && !this.workerOnline && this.config.protocol !== 'grpc') {
-      try {
-        this.inThread ??= (require('./otlp-send') as typeof import('./otlp-send')).createOtlpSender(this.config);
-        this.inThread.export(body, (result) => this.settle(id, result));
-      } catch (err) {
-        // As the worker answers a throw: a failed export, not a pending one the flush would wait for.
-        this.settle(id, { code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-      }
-      return;
+    // Until the worker is ready (it starts in a busy, loaded process too) and once the process is
+    // ending, HTTP batches go from the main thread. gRPC keeps a channel per client: it waits for
+    // the worker's, except in an ending process that has none.
+    const http = this.config.protocol !== 'grpc';
+    const inThread = !this.useWorker || (http && (this.ending || !this.workerReady)) || (this.ending && !this.worker);
+    if (inThread) {
+      if (this.useWorker && !this.ending) this.start();
+      return this.sendInThread(id, body);
     }
+    this.postToWorker(id, body);
+  }
+
+  private postToWorker(id: number, body: Uint8Array): void {
     const worker = this.start();
-    if (this.holding) worker.ref();
-    // Copied, not transferred: a serializer may return a view on a buffer it reuses.
-    worker.postMessage({ id, body });
+    if (this.holds > 0) worker.ref();
+    // The upstream protobuf serializer writes each request into a buffer of its own: when the body spans
+    // its whole buffer, the buffer moves to the worker (no copy); a view on a larger one is copied.
+    const buffer = body.buffer;
+    const whole = buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buffer.byteLength;
+    worker.postMessage({ id, body }, whole ? [buffer] : []);
+  }
+
+  private sendInThread(id: number, body: Uint8Array): void {
+    const onSocket = (socket: Socket) => {
+      if (this.holds === 0) socket.unref();
+      if (this.sockets.has(socket)) return; // a kept-alive connection, reused
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    };
+    let sending: Promise<void>;
+    try {
+      if (this.config.protocol !== 'grpc') this.agent ??= keepAliveAgentFor(this.config.url);
+      sending = sendOnce(this.request, body, onSocket, this.agent);
+    } catch (err) {
+      sending = Promise.reject(err);
+    }
+    sending.then(
+      () => this.settle(id, { code: ExportResultCode.SUCCESS }),
+      (err: unknown) => {
+        // Sent early, before the worker was ready: what the transport would retry, it retries.
+        if (!this.ending && this.useWorker && !this.stopped && isRetryable(err)) return this.postToWorker(id, body);
+        const error = err instanceof Error ? err : new Error(describeError(err));
+        this.settle(id, { code: ExportResultCode.FAILED, error });
+        // Nothing listens: the batches still in the worker's retries would only delay the exit.
+        if (this.ending && isConnectionRefused(err)) this.failAll(error);
+      },
+    );
   }
 
   /** The coming flush ends the process (the lifecycle bounds it by the flush timeout). */
   prepareFinalFlush(): void {
     this.ending = true;
+    if (this.worker && this.pending.size > 0) this.probeCollector();
+  }
+
+  /**
+   * Batches in the worker may be in the transport's retries (seconds apart). One connection attempt
+   * tells whether anything listens: if the collector refuses, they fail now instead of at the flush timeout.
+   */
+  private probeCollector(): void {
+    try {
+      const url = new URL(this.config.url);
+      const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+      const net = require('node:net') as typeof import('node:net');
+      const { context } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+      const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+      // The agent's own connection: no span for it (the net instrumentation would record one).
+      const socket = context.with(suppressTracing(context.active()), () => net.connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port }));
+      socket.unref();
+      socket.once('connect', () => socket.destroy());
+      socket.once('error', (err) => {
+        if (isConnectionRefused(err)) this.failAll(err);
+      });
+    } catch {
+      // No probe: the flush timeout still bounds the wait.
+    }
+  }
+
+  private hold(): void {
+    this.holds++;
+    this.worker?.ref();
+    for (const socket of this.sockets) socket.ref();
+  }
+
+  private unhold(): void {
+    this.holds = Math.max(0, this.holds - 1);
+    if (this.holds > 0) return;
+    if (this.pending.size === 0) this.worker?.unref();
+    for (const socket of this.sockets) socket.unref();
   }
 
   /** Resolves when every pending export has an answer; holds the process open meanwhile. */
   forceFlush(): Promise<void> {
     if (this.pending.size === 0) return Promise.resolve();
-    const worker = this.worker;
-    this.holding = true;
-    worker?.ref();
+    this.hold();
     const waits = [...this.pending.keys()].map(
       (id) =>
         new Promise<void>((resolve) => {
@@ -127,16 +210,14 @@ export class BackgroundOtlpExporter implements SpanExporter {
           });
         }),
     );
-    return Promise.all(waits).then(() => {
-      this.holding = false;
-      this.worker?.unref();
-    });
+    return Promise.all(waits).then(() => this.unhold());
   }
 
   /** Stops waiting: pending exports no longer hold the process (the flush timed out). */
   release(): void {
-    this.holding = false;
+    this.holds = 0;
     this.worker?.unref();
+    for (const socket of this.sockets) socket.unref();
   }
 
   async shutdown(): Promise<void> {
@@ -144,5 +225,6 @@ export class BackgroundOtlpExporter implements SpanExporter {
     await this.forceFlush();
     await this.worker?.terminate();
     this.worker = undefined;
+    this.agent?.destroy();
   }
 }

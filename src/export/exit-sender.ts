@@ -1,66 +1,32 @@
-// Run by the agent at process exit with spawnSync: posts one serialized OTLP request (stdin) and exits.
+// Run by the agent at process exit with spawnSync: posts one serialized OTLP request and exits.
 // Its own process has an event loop, which the exiting process no longer has; the agent waits for it.
-import * as http from 'node:http';
-import * as https from 'node:https';
+// Everything arrives on stdin (one JSON line with the request, then the body): headers carry the
+// collector's credentials, and a command line is readable by every local user (/proc/<pid>/cmdline).
 import { readFileSync } from 'node:fs';
+import { sendOnce, type OneShotRequest } from './one-shot-send';
 
-export interface ExitSendRequest {
-  protocol: 'http/protobuf' | 'http/json' | 'grpc';
-  url: string;
-  headers: Record<string, string>;
-  timeoutMillis: number;
+/** stdin: the request as one JSON line, then the body's bytes. */
+export function encodeExitInput(req: OneShotRequest, body: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(JSON.stringify(req) + '\n'), body]);
 }
 
-const GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
-
-function sendHttp(req: ExitSendRequest, body: Buffer): Promise<void> {
-  const url = new URL(req.url);
-  const transport = url.protocol === 'https:' ? https : http;
-  const contentType = req.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
-  return new Promise((resolve, reject) => {
-    const request = transport.request(
-      url,
-      { method: 'POST', headers: { ...req.headers, 'Content-Type': contentType, 'Content-Length': body.length }, timeout: req.timeoutMillis },
-      (res) => {
-        res.resume();
-        res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${req.timeoutMillis} ms`)));
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
-function sendGrpc(req: ExitSendRequest, body: Buffer): Promise<void> {
-  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
-  const url = new URL(req.url);
-  const credentials = url.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
-  const client = new grpc.Client(url.host, credentials);
-  const metadata = new grpc.Metadata();
-  for (const [k, v] of Object.entries(req.headers)) metadata.set(k, v);
-  const identity = (b: Buffer) => b;
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(GRPC_EXPORT_PATH, identity, identity, body, metadata, { deadline: Date.now() + req.timeoutMillis }, (err) => {
-      client.close();
-      if (err) reject(err);
-      else resolve();
-    });
-  });
-}
-
-async function main(): Promise<void> {
-  const req = JSON.parse(process.argv[2] ?? '{}') as ExitSendRequest;
-  const body = readFileSync(0);
-  await (req.protocol === 'grpc' ? sendGrpc(req, body) : sendHttp(req, body));
+function decodeExitInput(input: Buffer): { req: OneShotRequest; body: Buffer } {
+  const newline = input.indexOf(0x0a);
+  if (newline < 0) throw new Error('no request on stdin');
+  return { req: JSON.parse(input.subarray(0, newline).toString('utf8')) as OneShotRequest, body: input.subarray(newline + 1) };
 }
 
 if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      process.stderr.write(err instanceof Error ? err.message : String(err));
-      process.exit(1);
-    },
-  );
+  Promise.resolve()
+    .then(() => {
+      const { req, body } = decodeExitInput(readFileSync(0));
+      return sendOnce(req, body);
+    })
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(err instanceof Error ? err.message : String(err));
+        process.exit(1);
+      },
+    );
 }

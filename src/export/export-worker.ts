@@ -3,16 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { createOtlpSender } from './otlp-send';
-
-export interface ExportRequest {
-  id: number;
-  body: Uint8Array;
-}
-export interface ExportReply {
-  id: number;
-  ok: boolean;
-  error?: string;
-}
+import { READY, type ExportReply, type ExportRequest } from './worker-messages';
 
 if (parentPort) {
   const port = parentPort;
@@ -27,4 +18,5 @@ if (parentPort) {
       port.postMessage({ id, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies ExportReply);
     }
   });
+  port.postMessage(READY);
 }

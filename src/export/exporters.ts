@@ -1,10 +1,12 @@
 // Builds the configured trace exporters, loading only the exporter packages in use, each behind a guard.
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import type { TraceExporterConfig } from '../config';
+import type { BatchConfig, TraceExporterConfig } from '../config';
 import { describeError, warn } from '../logging';
 import { redactUrlCredentials } from '../redaction';
-import { DeliveryTracker, GuardedExporter, maxInFlightFor } from './delivery';
+import { DeliveryTracker, GuardedExporter } from './delivery';
+import { warnAboutPermissions } from './permissions';
+import { QueueingSpanProcessor } from './queueing-span-processor';
 
 /** A name for messages: where spans go. */
 export function describeExporter(config: TraceExporterConfig): string {
@@ -75,21 +77,57 @@ export interface Destination {
   config: TraceExporterConfig;
   exporter: GuardedExporter;
   tracker: DeliveryTracker;
+  /** Its span processor: the queue, and the batches handed to the exporter. */
+  processor: QueueingSpanProcessor;
+}
+
+/** How many batches may await an answer at once, per kind of exporter. */
+function concurrentExportsFor(config: TraceExporterConfig): number {
+  switch (config.kind) {
+    case 'otlp':
+      // Enough that a collector's round trip, or the start of the export worker in a loaded
+      // process, does not stall a busy program (16 x 512 spans); below the worker transport's
+      // concurrency limit (OTLP_CONCURRENCY_LIMIT).
+      return 16;
+    case 'zipkin':
+      return 2;
+    default:
+      // A file or the console is written synchronously: the answer comes inside export().
+      return 1;
+  }
+}
+
+/**
+ * The queue of one destination. The console is for people reading along: each span is printed as it
+ * ends. A configuration file may choose each exporter's processor: `simple` exports every span as it
+ * ends, `batch` brings its own settings over the OTEL_BSP_* defaults.
+ */
+function queueSettings(config: TraceExporterConfig, batch: BatchConfig): BatchConfig {
+  const processor = config.processor ?? (config.kind === 'console' ? { kind: 'simple' as const } : undefined);
+  if (processor?.kind === 'simple') return { ...batch, maxExportBatchSize: 1 };
+  if (processor?.kind === 'batch') {
+    const { kind: _kind, ...own } = processor;
+    return { ...batch, ...own };
+  }
+  return batch;
 }
 
 /** One destination per configured exporter; one whose exporter cannot be built is skipped with a warning. */
-export function createDestinations(configs: readonly TraceExporterConfig[], maxQueueSize: number): Destination[] {
+export function createDestinations(configs: readonly TraceExporterConfig[], batch: BatchConfig): Destination[] {
   const out: Destination[] = [];
   for (const config of configs) {
     const destination = describeExporter(config);
     try {
-      const tracker = new DeliveryTracker(destination, maxQueueSize);
+      const tracker = new DeliveryTracker(destination, queueSettings(config, batch).maxQueueSize);
       // The pipeline itself is built at the first span, so OTLP's export worker starts now, ready
       // for the first batch (a worker still starting would make the first burst wait). Zipkin's
       // package is loaded at its first export.
       const inner = config.kind === 'zipkin' ? new LazyExporter(config) : create(config);
-      const guard = config.kind === 'otlp' ? { answerEarly: true, maxInFlight: maxInFlightFor(maxQueueSize) } : {};
-      out.push({ config, tracker, exporter: new GuardedExporter(inner, tracker, guard) });
+      if (config.kind === 'otlp') warnAboutPermissions(destination);
+      const queue = queueSettings(config, batch);
+      const exporter = new GuardedExporter(inner, tracker, { exportTimeoutMillis: queue.exportTimeoutMillis });
+      const processor = new QueueingSpanProcessor(exporter, tracker, { ...queue, maxConcurrentExports: concurrentExportsFor(config) });
+      out.push({ config, tracker, exporter, processor });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);
     }

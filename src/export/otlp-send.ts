@@ -9,6 +9,9 @@ const passThrough = {
 /** Self-observability is off; nothing to count. */
 const noItemCount = { countItems: () => 0 };
 
+/** Requests the transport accepts at once; the span processor keeps fewer batches in flight (16). */
+export const OTLP_CONCURRENCY_LIMIT = 32;
+
 export interface OtlpSender {
   export(body: Uint8Array, done: (result: { code: number; error?: Error }) => void): void;
   /** Closes connections (a gRPC channel would otherwise hold the event loop). */
@@ -17,13 +20,16 @@ export interface OtlpSender {
 
 /** The upstream export delegate for the configured protocol, fed with encoded bodies. */
 export function createOtlpSender(config: OtlpExporterConfig): OtlpSender {
-  const options = { url: config.url, headers: config.headers, timeoutMillis: config.timeoutMillis, compression: config.compression as never };
+  const options = { url: config.url, headers: config.headers, timeoutMillis: config.timeoutMillis, compression: config.compression as never, concurrencyLimit: OTLP_CONCURRENCY_LIMIT };
   if (config.protocol === 'grpc') {
     const grpcBase = require('@opentelemetry/otlp-grpc-exporter-base') as typeof import('@opentelemetry/otlp-grpc-exporter-base');
     const { Metadata } = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(config.headers)) metadata.set(k, v);
-    const grpcOptions = grpcBase.convertLegacyOtlpGrpcOptions({ url: config.url, metadata, timeoutMillis: config.timeoutMillis, compression: config.compression as never }, 'TRACES');
+    const grpcOptions = grpcBase.convertLegacyOtlpGrpcOptions(
+      { url: config.url, metadata, timeoutMillis: config.timeoutMillis, compression: config.compression as never, concurrencyLimit: OTLP_CONCURRENCY_LIMIT },
+      'TRACES',
+    );
     return grpcBase.createOtlpGrpcExportDelegate(
       grpcOptions,
       passThrough as never,

@@ -5,16 +5,13 @@ import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BatchSpanProcessor,
   ParentBasedSampler,
-  SimpleSpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { AgentConfig, BatchConfig, PropagatorName, SamplerConfig, SpanProcessorConfig } from '../config';
-import { TrackingSpanProcessor } from '../export/delivery';
+import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
 import { createDestinations, type Destination } from '../export/exporters';
 
 export function createSampler(config: SamplerConfig): Sampler {
@@ -62,12 +59,6 @@ export function createPropagator(names: readonly PropagatorName[]): TextMapPropa
   return new CompositePropagator({ propagators });
 }
 
-function stripKind(processor: SpanProcessorConfig | undefined): Partial<BatchConfig> {
-  if (processor?.kind !== 'batch') return {};
-  const { kind: _kind, ...batch } = processor;
-  return batch;
-}
-
 export interface TracePipeline {
   provider: TracerProvider;
   destinations: Destination[];
@@ -75,17 +66,8 @@ export interface TracePipeline {
 
 /** `extraProcessors` run after the exporting ones (e.g. the lifecycle's ended-span counter). */
 export function createTracePipeline(config: AgentConfig, resource: Resource, extraProcessors: SpanProcessor[] = []): TracePipeline {
-  const destinations = createDestinations(config.traceExporters, config.batch.maxQueueSize);
-  const spanProcessors: SpanProcessor[] = destinations.map(({ config: exporterConfig, exporter, tracker }) =>
-    new TrackingSpanProcessor(
-      // The console is for people reading along: print each span as it ends. A configuration file
-      // chooses each exporter's processor and batch settings itself (exporterConfig.processor).
-      (exporterConfig.processor?.kind ?? (exporterConfig.kind === 'console' ? 'simple' : 'batch')) === 'simple'
-        ? new SimpleSpanProcessor({ exporter })
-        : new BatchSpanProcessor({ exporter, ...config.batch, ...stripKind(exporterConfig.processor), selfObsMeterProvider: tracker.dropReporter() }),
-      tracker,
-    ),
-  );
+  const destinations = createDestinations(config.traceExporters, config.batch);
+  const spanProcessors: SpanProcessor[] = destinations.map((d) => d.processor);
   const provider = new TracerProvider({
     resource,
     sampler: createSampler(config.sampler),
