@@ -36,7 +36,10 @@ export class BackgroundOtlpExporter implements SpanExporter {
   private stopped = false;
   /** False where the permission model denies the network: every export fails at once, counted. */
   private readonly network = mayUseNetwork();
-  private readonly useWorker = this.network && mayStartWorker();
+  /** Cleared when the worker cannot start (e.g. no working directory): the main thread sends instead. */
+  private useWorker = this.network && mayStartWorker();
+  /** Exports handed to the worker and not answered yet. */
+  private readonly inWorker = new Set<number>();
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
   private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
@@ -59,8 +62,14 @@ export class BackgroundOtlpExporter implements SpanExporter {
     }, WORKER_START_DELAY_MS).unref();
   }
 
-  private start(): Worker {
+  private start(): Worker | undefined {
     if (this.worker) return this.worker;
+    if (!this.useWorker) return undefined;
+    // A worker's bootstrap needs the working directory: a program that deleted its own cannot start one.
+    if (!hasWorkingDirectory()) {
+      this.useWorker = false;
+      return undefined;
+    }
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     // No preloads in the worker: the agent must not trace its own exports.
     const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
@@ -72,13 +81,17 @@ export class BackgroundOtlpExporter implements SpanExporter {
       const { id, ok, error } = message;
       this.settle(id, ok ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(error ?? 'export failed') });
     });
-    worker.on('error', (err) => this.failAll(err));
+    worker.on('error', (err) => {
+      // A worker that never got ready failed to start: the main thread sends from now on.
+      if (!this.workerReady) this.useWorker = false;
+      this.failWorkerExports(err);
+    });
     worker.on('exit', () => {
       if (this.worker === worker) {
         this.worker = undefined;
         this.workerReady = false;
       }
-      this.failAll(new Error('the export worker stopped'));
+      this.failWorkerExports(new Error('the export worker stopped'));
     });
     // After the listeners: attaching a 'message' listener refs the worker again.
     worker.unref();
@@ -90,12 +103,18 @@ export class BackgroundOtlpExporter implements SpanExporter {
     const done = this.pending.get(id);
     if (!done) return;
     this.pending.delete(id);
+    this.inWorker.delete(id);
     if (this.pending.size === 0 && this.holds === 0) this.worker?.unref();
     done(result);
   }
 
   private failAll(error: Error): void {
     for (const id of [...this.pending.keys()]) this.settle(id, { code: ExportResultCode.FAILED, error });
+  }
+
+  /** The worker's exports fail with it; those the main thread is sending go on. */
+  private failWorkerExports(error: Error): void {
+    for (const id of [...this.inWorker]) this.settle(id, { code: ExportResultCode.FAILED, error });
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
@@ -119,6 +138,8 @@ export class BackgroundOtlpExporter implements SpanExporter {
 
   private postToWorker(id: number, body: Uint8Array): void {
     const worker = this.start();
+    if (!worker) return this.sendInThread(id, body);
+    this.inWorker.add(id);
     if (this.holds > 0) worker.ref();
     // The upstream protobuf serializer writes each request into a buffer of its own: when the body spans
     // its whole buffer, the buffer moves to the worker (no copy); a view on a larger one is copied.
@@ -226,5 +247,14 @@ export class BackgroundOtlpExporter implements SpanExporter {
     await this.worker?.terminate();
     this.worker = undefined;
     this.agent?.destroy();
+  }
+}
+
+function hasWorkingDirectory(): boolean {
+  try {
+    process.cwd();
+    return true;
+  } catch {
+    return false;
   }
 }
