@@ -1,7 +1,7 @@
 // Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
 import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import * as path from 'node:path';
+import { EXIT_SENDER_FILE } from './agent-files';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
 import type { Destination } from './sdk/exporters';
@@ -44,7 +44,6 @@ function withTimeout(work: Promise<unknown>, ms: number): Promise<Outcome> {
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
 
-const EXIT_SENDER = path.join(__dirname, 'exit-sender.js');
 
 export class Lifecycle {
   private flushedAt = 0;
@@ -245,7 +244,7 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       const { suppressTracing } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
       // The agent's own sender is not a child process of the program's: no span for it.
       const result = context.with(suppressTracing(context.active()), () =>
-        spawnSync(process.execPath, [EXIT_SENDER, JSON.stringify(request)], {
+        spawnSync(process.execPath, [EXIT_SENDER_FILE, JSON.stringify(request)], {
           input: Buffer.from(body),
           env,
           timeout: timeoutMillis,

@@ -40,7 +40,7 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
     create() {
       // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const mod = require(require.resolve(row.pkg, { paths: [autoInstrumentationsDir()] })) as Record<string, new (config?: object) => Instrumentation>;
+      const mod = require(resolveUpstream(row.pkg)) as Record<string, new (config?: object) => Instrumentation>;
       const Class = mod[row.className];
       if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);
       return new Class();
@@ -48,11 +48,16 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
   };
 }
 
-let autoDir: string | undefined;
-/** The instrumentation packages are dependencies of auto-instrumentations-node; resolve them from there. */
-function autoInstrumentationsDir(): string {
-  autoDir ??= require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string;
-  return autoDir;
+/**
+ * The instrumentation packages are dependencies of auto-instrumentations-node: found next to the agent
+ * (the bundled folder has each one as node_modules/<pkg>/index.js), else from auto-instrumentations-node.
+ */
+function resolveUpstream(pkg: string): string {
+  try {
+    return require.resolve(pkg);
+  } catch {
+    return require.resolve(pkg, { paths: [require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string] });
+  }
 }
 
 /** Metrics-only instrumentations are left out: the agent is a tracing agent. */

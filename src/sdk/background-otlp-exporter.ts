@@ -2,13 +2,13 @@
 // or, while the process is ending and no worker runs yet, from the main thread itself.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import * as path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import type { ExportReply } from '../export-worker';
+import { EXPORT_WORKER_FILE } from '../agent-files';
 import type { OtlpSender } from './otlp-send';
 
-const WORKER = path.join(__dirname, '..', 'export-worker.js');
+const WORKER = EXPORT_WORKER_FILE;
 /** How long after the first span the worker starts: longer than a short command lives. */
 const WORKER_START_DELAY_MS = 50;
 

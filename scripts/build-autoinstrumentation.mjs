@@ -1,0 +1,163 @@
+// Builds build/autoinstrumentation/: the agent as one self-contained folder for the OpenTelemetry Operator's
+// Node.js injection (NODE_OPTIONS=--require <folder>/autoinstrumentation.js), from dist/ and node_modules.
+//
+// Layout: a small node_modules tree in which every package the agent shares or loads lazily is ONE bundled
+// file (node_modules/<pkg>/index.js, or <pkg>/<subpath>.js). Every bundle leaves the other split packages
+// external, so Node's own resolution (from the folder, never from the app) finds the single copy:
+// @opentelemetry/api, @opentelemetry/instrumentation, require-in-the-middle and import-in-the-middle exist
+// once, and each upstream instrumentation is its own file, loaded only when the app loads what it patches.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist');
+const OUT = path.join(ROOT, 'build', 'autoinstrumentation');
+const ENTRY = 'autoinstrumentation.js';
+const rootRequire = createRequire(path.join(ROOT, 'package.json'));
+const AUTO_DIR = path.dirname(rootRequire.resolve('@opentelemetry/auto-instrumentations-node'));
+const autoRequire = createRequire(path.join(AUTO_DIR, 'index.js'));
+
+const { UPSTREAM_INSTRUMENTATIONS } = rootRequire(path.join(DIST, 'instrumentations', 'upstream', 'table.js'));
+const { STANDALONE_FILES } = rootRequire(path.join(DIST, 'agent-files.js'));
+const { INSTRUMENTATIONS } = rootRequire(path.join(DIST, 'instrumentations', 'registry.js'));
+const pkgJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+/** Loaded by name at run time (not found by following imports): the instrumentations and the cloud resource detectors. */
+const loadedByName = [
+  ...UPSTREAM_INSTRUMENTATIONS.filter((row) => INSTRUMENTATIONS.some((e) => e.id === row.id)).map((row) => row.pkg),
+  '@opentelemetry/resource-detector-aws',
+  '@opentelemetry/resource-detector-gcp',
+  '@opentelemetry/resource-detector-azure',
+  '@opentelemetry/resource-detector-alibaba-cloud',
+];
+/** Packages that get their own file; everything else is inlined where it is used. */
+const isSplit = (name) => name.startsWith('@opentelemetry/') || name in pkgJson.dependencies;
+/** import-in-the-middle's ESM hook finds lib/register.js next to itself: built by hand below. */
+const IITM = 'import-in-the-middle';
+
+const packageNameOf = (spec) => {
+  if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) return undefined;
+  const parts = spec.split('/');
+  return spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+};
+
+const COMMON = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22.15',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  minifyIdentifiers: true,
+  keepNames: true,
+  legalComments: 'eof',
+  logLevel: 'error',
+  // Optional peers some packages try to require inside try/catch.
+  external: ['@opentelemetry/exporter-jaeger', 'pino-pretty'],
+};
+
+/** Marks every other split package external and records it, so it gets built too. */
+function splitPlugin(self, wanted) {
+  return {
+    name: 'split-packages',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, (args) => {
+        const name = packageNameOf(args.path);
+        if (!name || name === self || !isSplit(name)) return undefined;
+        if (args.kind === 'entry-point') return undefined;
+        // require.resolve() only asks where a package is (a fallback to an npm install's layout): nothing to build.
+        if (args.kind !== 'require-resolve' && !wanted.has(args.path)) wanted.set(args.path, args.resolveDir);
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+/** Where Node will look for `spec` inside the folder: node_modules/<pkg>/index.js or node_modules/<pkg>/<sub>(.js). */
+function outFileOf(spec) {
+  const name = packageNameOf(spec);
+  const sub = spec.slice(name.length + 1);
+  if (!sub) return path.join(OUT, 'node_modules', name, 'index.js');
+  return path.join(OUT, 'node_modules', name, /\.(m?js|cjs)$/.test(sub) ? sub : `${sub}.js`);
+}
+
+function resolveSpec(spec, fromDir) {
+  for (const req of [createRequire(path.join(fromDir, 'x.js')), rootRequire, autoRequire]) {
+    try {
+      return req.resolve(spec);
+    } catch {}
+  }
+  return undefined;
+}
+
+async function buildIitm() {
+  const dir = path.dirname(rootRequire.resolve(`${IITM}/package.json`));
+  const out = path.join(OUT, 'node_modules', IITM);
+  const wanted = new Map();
+  // The CJS side (Hook, used by @opentelemetry/instrumentation) and the ESM hooks share lib/register.js as a file.
+  const registerExternal = {
+    name: 'iitm-register',
+    setup(build) {
+      build.onResolve({ filter: /lib\/register(\.js)?$/ }, () => ({ path: './lib/register.js', external: true }));
+    },
+  };
+  await esbuild.build({ ...COMMON, entryPoints: [path.join(dir, 'index.js')], outfile: path.join(out, 'index.js'), plugins: [registerExternal, splitPlugin(IITM, wanted)] });
+  await esbuild.build({ ...COMMON, entryPoints: [path.join(dir, 'lib', 'register.js')], outfile: path.join(out, 'lib', 'register.js'), plugins: [splitPlugin(IITM, wanted)] });
+  for (const file of ['register-hooks.mjs', 'hook.mjs']) {
+    await esbuild.build({ ...COMMON, format: 'esm', entryPoints: [path.join(dir, file)], outfile: path.join(out, file), plugins: [registerExternal, splitPlugin(IITM, wanted)] });
+  }
+  fs.copyFileSync(path.join(dir, 'supports-sync-hooks.mjs'), path.join(out, 'supports-sync-hooks.mjs'));
+  return wanted;
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(DIST, 'register.js'))) throw new Error('dist/ is missing: run npm run build first');
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  // Nothing above the folder decides how its .js files load.
+  fs.writeFileSync(path.join(OUT, 'package.json'), `${JSON.stringify({ name: '@org/otel-agent-autoinstrumentation', version: pkgJson.version, private: true, type: 'commonjs' }, null, 2)}\n`);
+
+  /** spec -> the directory it was first imported from. */
+  const wanted = new Map(loadedByName.map((spec) => [spec, AUTO_DIR]));
+  const agentEntries = [
+    { in: path.join(DIST, 'register.js'), out: path.join(OUT, ENTRY) },
+    ...STANDALONE_FILES.map((file) => ({ in: file, out: path.join(OUT, path.relative(DIST, file)) })),
+  ];
+  for (const entry of agentEntries) {
+    await esbuild.build({
+      ...COMMON,
+      entryPoints: [entry.in],
+      outfile: entry.out,
+      plugins: [splitPlugin(undefined, wanted)],
+    });
+  }
+
+  const built = new Set();
+  for (const [spec, dir] of await buildIitm()) if (!wanted.has(spec)) wanted.set(spec, dir);
+  built.add(IITM);
+  for (const sub of ['register-hooks.mjs', 'hook.mjs', 'supports-sync-hooks.mjs']) built.add(`${IITM}/${sub}`);
+  const missing = [];
+  while ([...wanted.keys()].some((s) => !built.has(s))) {
+    for (const [spec, dir] of [...wanted].filter(([s]) => !built.has(s))) {
+      built.add(spec);
+      const file = resolveSpec(spec, dir);
+      // Optional packages nobody installed (required inside try/catch by their users) stay absent.
+      if (!file) missing.push(spec);
+      else await esbuild.build({ ...COMMON, entryPoints: [file], outfile: outFileOf(spec), plugins: [splitPlugin(packageNameOf(spec), wanted)] });
+    }
+  }
+  if (missing.length) console.log(`not installed, left out (optional): ${missing.join(', ')}`);
+
+  const files = listFiles(OUT);
+  const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
+  console.log(`build/autoinstrumentation: ${files.length} files, ${(bytes / 1048576).toFixed(2)} MiB (entry: ${ENTRY})`);
+}
+
+function listFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? listFiles(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+}
+
+await main();
