@@ -170,23 +170,36 @@ describe('the folder as the operator injects it', () => {
     expect(spans.find((s) => s.resource['service.name'] === 'shop-import')!.resource['k8s.pod.name']).toBe(K8S_ATTRIBUTES['k8s.pod.name']);
   });
 
-  it.skipIf(!hasAppApi)('an app that starts its own SDK next to the agent: one warning, its spans go through the agent, output and exit code unchanged', async () => {
-    const source = `
+  const OWN_SDK_APPS = {
+    'trace.setGlobalTracerProvider': `
 const { trace } = require('@opentelemetry/api');
 const { TracerProvider, SimpleSpanProcessor, ConsoleSpanExporter } = require('@opentelemetry/sdk-trace');
 const ok = trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor(new ConsoleSpanExporter())] }));
 trace.getTracer('own').startSpan('own-sdk-span').end();
 console.log('registered', ok);
 process.exitCode = 3;
-`;
-    const dir = makeApp({ 'app.cjs': source }, { '@opentelemetry/api': APP_API, '@opentelemetry/sdk-trace': path.join(REPO_ROOT, 'node_modules', '@opentelemetry', 'sdk-trace') });
-    const result = await run(dir, 'app.cjs', operatorEnv(folder, 'own-sdk'));
+`,
+    'NodeSDK.start()': `
+const { NodeSDK } = require('@opentelemetry/sdk-node');
+const { trace } = require('@opentelemetry/api');
+new NodeSDK({ serviceName: 'mine' }).start();
+trace.getTracer('own').startSpan('own-sdk-span').end();
+console.log('registered', trace.getTracerProvider().constructor.name === 'ProxyTracerProvider');
+process.exitCode = 3;
+`,
+  };
+  it.skipIf(!hasAppApi).each(Object.keys(OWN_SDK_APPS))('an app that starts its own SDK (%s) next to the agent: one warning, its spans go through the agent, output and exit code unchanged', async (name) => {
+    const service = `own-sdk-${name.replace(/\W/g, '')}`;
+    const links = Object.fromEntries(['sdk-trace', 'sdk-node'].map((p) => [`@opentelemetry/${p}`, path.join(REPO_ROOT, 'node_modules', '@opentelemetry', p)]));
+    const dir = makeApp({ 'app.cjs': OWN_SDK_APPS[name as keyof typeof OWN_SDK_APPS] }, { '@opentelemetry/api': APP_API, ...links });
+    // NodeSDK's own metrics and logs exporters would retry against the receiver's missing endpoints at exit.
+    const result = await run(dir, 'app.cjs', { ...operatorEnv(folder, service), OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' });
     const warnings = result.stderr.split('\n').filter(Boolean);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^\[otel-agent\] warning: the program starts its own OpenTelemetry SDK .*the program's spans go through the agent's pipeline/);
-    expect(result.stdout).toBe('registered false\n');
+    expect(result.stdout).toBe(name === 'NodeSDK.start()' ? 'registered true\n' : 'registered false\n');
     expect(result.code).toBe(3);
-    await receiver.waitForSpans((all) => all.some((s) => s.name === 'own-sdk-span' && s.resource['service.name'] === 'own-sdk'));
+    await receiver.waitForSpans((all) => all.some((s) => s.name === 'own-sdk-span' && s.resource['service.name'] === service));
   });
 });
 
