@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist');
-const OUT = path.join(ROOT, 'build', 'autoinstrumentation');
+// Default: the folder for the image; `npm run build` also writes dist/autoinstrumentation, which the npm package's entry loads.
+const OUT = path.resolve(ROOT, process.argv[2] ?? path.join('build', 'autoinstrumentation'));
 const ENTRY = 'autoinstrumentation.js';
 const rootRequire = createRequire(path.join(ROOT, 'package.json'));
 const AUTO_DIR = path.dirname(rootRequire.resolve('@opentelemetry/auto-instrumentations-node'));
@@ -114,7 +115,7 @@ async function buildIitm() {
 }
 
 async function main() {
-  if (!fs.existsSync(path.join(DIST, 'register.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (!fs.existsSync(path.join(DIST, 'preload.js'))) throw new Error('dist/ is missing: run npm run build first');
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   // Nothing above the folder decides how its .js files load.
@@ -123,7 +124,7 @@ async function main() {
   /** spec -> the directory it was first imported from. */
   const wanted = new Map(loadedByName.map((spec) => [spec, AUTO_DIR]));
   const agentEntries = [
-    { in: path.join(DIST, 'register.js'), out: path.join(OUT, ENTRY) },
+    { in: path.join(DIST, 'preload.js'), out: path.join(OUT, ENTRY) },
     ...STANDALONE_FILES.map((file) => ({ in: file, out: path.join(OUT, path.relative(DIST, file)) })),
   ];
   for (const entry of agentEntries) {
@@ -153,7 +154,7 @@ async function main() {
 
   const files = listFiles(OUT);
   const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
-  console.log(`build/autoinstrumentation: ${files.length} files, ${(bytes / 1048576).toFixed(2)} MiB (entry: ${ENTRY})`);
+  console.log(`${path.relative(ROOT, OUT)}: ${files.length} files, ${(bytes / 1048576).toFixed(2)} MiB (entry: ${ENTRY})`);
 }
 
 function listFiles(dir) {

@@ -1,16 +1,9 @@
-// The preload entry (`--import` / `--require` @org/otel-agent): checks the Node version, then starts the agent.
-const MIN_NODE = [22, 15] as const;
+// The preload entry (`--import` / `--require` @org/otel-agent). Loads the agent bundled into one folder
+// (dist/autoinstrumentation, the same build as the Kubernetes image: a few files to read and compile
+// instead of a hundred), or the agent from dist/ in a build without it (tsc only).
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 
-function nodeIsSupported(version: string): boolean {
-  const [major, minor] = version.split('.').map(Number);
-  return major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
-}
+const BUNDLED = path.join(__dirname, 'autoinstrumentation', 'autoinstrumentation.js');
 
-if (nodeIsSupported(process.versions.node)) {
-  (require('./agent') as typeof import('./agent')).start();
-} else {
-  // Nothing else is loaded: the OpenTelemetry SDK 3 line itself needs Node 22.15.
-  process.stderr.write(
-    `[otel-agent] warning: Node.js ${process.versions.node} is not supported (needs >= ${MIN_NODE.join('.')}); tracing is off and the program runs untouched\n`,
-  );
-}
+require(existsSync(BUNDLED) ? BUNDLED : './preload');
