@@ -60,8 +60,19 @@ const COMMON = {
   external: ['@opentelemetry/exporter-jaeger', 'pino-pretty'],
 };
 
-/** Marks every other split package external and records it, so it gets built too. */
-function splitPlugin(self, wanted) {
+/** Built by hand (buildIitm), not from the wanted list. */
+const IITM_FILES = new Set([IITM, ...['register-hooks.mjs', 'hook.mjs', 'supports-sync-hooks.mjs'].map((f) => `${IITM}/${f}`)]);
+
+/**
+ * Marks every other split package external, as a relative path from `outfile` to that package's file:
+ * Node then loads it directly, without a node_modules search (fewer stats and package.json reads at
+ * start), and never from outside the folder. Records it, so it gets built too.
+ */
+function splitPlugin(self, wanted, outfile) {
+  const relativeTo = (spec) => {
+    const rel = path.relative(path.dirname(outfile), outFileOf(spec)).split(path.sep).join('/');
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
   return {
     name: 'split-packages',
     setup(build) {
@@ -69,13 +80,22 @@ function splitPlugin(self, wanted) {
         const name = packageNameOf(args.path);
         if (!name || name === self || !isSplit(name)) return undefined;
         if (args.kind === 'entry-point') return undefined;
-        // require.resolve() only asks where a package is (a fallback to an npm install's layout): nothing to build.
-        if (args.kind !== 'require-resolve' && !wanted.has(args.path)) wanted.set(args.path, args.resolveDir);
-        return { path: args.path, external: true };
+        const spec = args.path;
+        if (IITM_FILES.has(spec)) return { path: relativeTo(spec), external: true };
+        // require.resolve() of a package the folder does not have (a fallback to an npm install's layout) stays as it is.
+        if (args.kind === 'require-resolve' && !wanted.has(spec)) return { path: spec, external: true };
+        // Optional packages nobody installed (required inside try/catch by their users) stay bare, and absent.
+        if (!resolveSpec(spec, args.resolveDir)) {
+          missing.add(spec);
+          return { path: spec, external: true };
+        }
+        if (!wanted.has(spec)) wanted.set(spec, args.resolveDir);
+        return { path: relativeTo(spec), external: true };
       });
     },
   };
 }
+const missing = new Set();
 
 /** Where Node will look for `spec` inside the folder: node_modules/<pkg>/index.js or node_modules/<pkg>/<sub>(.js). */
 function outFileOf(spec) {
@@ -105,10 +125,10 @@ async function buildIitm() {
       build.onResolve({ filter: /lib\/register(\.js)?$/ }, () => ({ path: './lib/register.js', external: true }));
     },
   };
-  await esbuild.build({ ...COMMON, entryPoints: [path.join(dir, 'index.js')], outfile: path.join(out, 'index.js'), plugins: [registerExternal, splitPlugin(IITM, wanted)] });
-  await esbuild.build({ ...COMMON, entryPoints: [path.join(dir, 'lib', 'register.js')], outfile: path.join(out, 'lib', 'register.js'), plugins: [splitPlugin(IITM, wanted)] });
+  await esbuild.build({ ...COMMON, entryPoints: [path.join(dir, 'index.js')], outfile: path.join(out, 'index.js'), plugins: [registerExternal, splitPlugin(IITM, wanted, path.join(out, 'index.js'))] });
+  await esbuild.build({ ...COMMON, entryPoints: [path.join(dir, 'lib', 'register.js')], outfile: path.join(out, 'lib', 'register.js'), plugins: [splitPlugin(IITM, wanted, path.join(out, 'lib', 'register.js'))] });
   for (const file of ['register-hooks.mjs', 'hook.mjs']) {
-    await esbuild.build({ ...COMMON, format: 'esm', entryPoints: [path.join(dir, file)], outfile: path.join(out, file), plugins: [registerExternal, splitPlugin(IITM, wanted)] });
+    await esbuild.build({ ...COMMON, format: 'esm', entryPoints: [path.join(dir, file)], outfile: path.join(out, file), plugins: [registerExternal, splitPlugin(IITM, wanted, path.join(out, file))] });
   }
   fs.copyFileSync(path.join(dir, 'supports-sync-hooks.mjs'), path.join(out, 'supports-sync-hooks.mjs'));
   return wanted;
@@ -132,7 +152,7 @@ async function main() {
       ...COMMON,
       entryPoints: [entry.in],
       outfile: entry.out,
-      plugins: [splitPlugin(undefined, wanted)],
+      plugins: [splitPlugin(undefined, wanted, entry.out)],
     });
   }
 
@@ -140,18 +160,14 @@ async function main() {
   for (const [spec, dir] of await buildIitm()) if (!wanted.has(spec)) wanted.set(spec, dir);
   built.add(IITM);
   for (const sub of ['register-hooks.mjs', 'hook.mjs', 'supports-sync-hooks.mjs']) built.add(`${IITM}/${sub}`);
-  const missing = [];
   while ([...wanted.keys()].some((s) => !built.has(s))) {
     for (const [spec, dir] of [...wanted].filter(([s]) => !built.has(s))) {
       built.add(spec);
-      const file = resolveSpec(spec, dir);
-      // Optional packages nobody installed (required inside try/catch by their users) stay absent.
-      if (!file) missing.push(spec);
-      else await esbuild.build({ ...COMMON, entryPoints: [file], outfile: outFileOf(spec), plugins: [splitPlugin(packageNameOf(spec), wanted)] });
+      const outfile = outFileOf(spec);
+      await esbuild.build({ ...COMMON, entryPoints: [resolveSpec(spec, dir)], outfile, plugins: [splitPlugin(packageNameOf(spec), wanted, outfile)] });
     }
   }
-  if (missing.length) console.log(`not installed, left out (optional): ${missing.join(', ')}`);
-
+  if (missing.size) console.log(`not installed, left out (optional): ${[...missing].join(', ')}`);
   const files = listFiles(OUT);
   const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
   console.log(`${path.relative(ROOT, OUT)}: ${files.length} files, ${(bytes / 1048576).toFixed(2)} MiB (entry: ${ENTRY})`);
