@@ -2,10 +2,12 @@
 // Node.js injection (NODE_OPTIONS=--require <folder>/autoinstrumentation.js), from dist/ and node_modules.
 //
 // Layout: a small node_modules tree in which every package the agent shares or loads lazily is ONE bundled
-// file (node_modules/<pkg>/index.js, or <pkg>/<subpath>.js). Every bundle leaves the other split packages
-// external, so Node's own resolution (from the folder, never from the app) finds the single copy:
-// @opentelemetry/api, @opentelemetry/instrumentation, require-in-the-middle and import-in-the-middle exist
-// once, and each upstream instrumentation is its own file, loaded only when the app loads what it patches.
+// file (node_modules/<pkg>/index.js, or <pkg>/<subpath>.js). Every bundle requires the other split packages
+// by relative path to their file (never from the app's node_modules), so each exists once in the process:
+// @opentelemetry/api, @opentelemetry/instrumentation, require-in-the-middle and import-in-the-middle are
+// shared by the agent and every instrumentation, and each upstream instrumentation is its own file, loaded
+// (by name, from the folder) only when the app loads a module it patches.
+// Usage: node scripts/build-autoinstrumentation.mjs [out dir, default build/autoinstrumentation] (after tsc).
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,9 +1,19 @@
 // The preload entry (`--import` / `--require` @org/otel-agent). Loads the agent bundled into one folder
-// (dist/autoinstrumentation, the same build as the Kubernetes image: a few files to read and compile
-// instead of a hundred), or the agent from dist/ in a build without it (tsc only).
+// (dist/autoinstrumentation, the same build as the Kubernetes image: about ten files to read and compile at
+// start instead of about a hundred), or the agent from dist/ in a build without it (tsc only).
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
 const BUNDLED = path.join(__dirname, 'autoinstrumentation', 'autoinstrumentation.js');
 
-require(existsSync(BUNDLED) ? BUNDLED : './preload');
+if (existsSync(BUNDLED)) {
+  try {
+    require(BUNDLED);
+  } catch (err) {
+    // A damaged install must not stop the program: the unbundled agent is next to it (it starts once at most).
+    process.stderr.write(`[otel-agent] warning: the bundled agent (${BUNDLED}) failed to load, using dist/ instead: ${err instanceof Error ? err.message : String(err)}\n`);
+    require('./preload');
+  }
+} else {
+  require('./preload');
+}
