@@ -52,10 +52,9 @@ const COMMON = {
   platform: 'node',
   target: 'node22.15',
   format: 'cjs',
+  // Identifiers stay as written: stack traces through the agent remain readable (mangling them saved size, not memory).
   minifyWhitespace: true,
   minifySyntax: true,
-  minifyIdentifiers: true,
-  keepNames: true,
   legalComments: 'eof',
   logLevel: 'error',
   // Optional peers some packages try to require inside try/catch.
