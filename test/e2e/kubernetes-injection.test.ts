@@ -7,6 +7,7 @@ import { isBuiltin } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STANDALONE_FILES } from '../../src/agent-files';
 import { APP_API_1_9 } from '../global-setup';
 import type { ReceivedSpan } from '../helpers/otlp-receiver';
 import { cleanEnv, REPO_ROOT } from '../helpers/run-app';
@@ -224,8 +225,8 @@ describe('the folder itself', () => {
     for (const name of ['import-in-the-middle/index.js', 'import-in-the-middle/hook.mjs', 'import-in-the-middle/register-hooks.mjs', 'import-in-the-middle/lib/register.js', 'require-in-the-middle/index.js']) {
       expect(fs.existsSync(path.join(BUILT, 'node_modules', name)), name).toBe(true);
     }
-    expect(fs.existsSync(path.join(BUILT, 'export-worker.js'))).toBe(true);
-    expect(fs.existsSync(path.join(BUILT, 'exit-sender.js'))).toBe(true);
+    // The worker and the exit sender, at the same place relative to the entry as in dist/.
+    for (const file of STANDALONE_FILES) expect(fs.existsSync(path.join(BUILT, path.relative(path.join(REPO_ROOT, 'src'), file))), file).toBe(true);
   });
 });
 
