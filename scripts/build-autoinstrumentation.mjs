@@ -41,6 +41,13 @@ const isSplit = (name) => name.startsWith('@opentelemetry/') || name in pkgJson.
 /** import-in-the-middle's ESM hook finds lib/register.js next to itself: built by hand below. */
 const IITM = 'import-in-the-middle';
 
+/**
+ * Packages the agent reads files of by path, next to their entry (their exports map hides those files), and the
+ * packages it resolves from their directory: entry and files are bundled at their own places inside the package,
+ * under a package.json naming the entry. Only when the agent asks for it (require.resolve) and it is installed.
+ */
+const PATH_LOADED = { '@opentelemetry/configuration': { files: ['dist/generated/validator.cjs'], deps: ['yaml'] } };
+
 const packageNameOf = (spec) => {
   if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:')) return undefined;
   const parts = spec.split('/');
@@ -83,8 +90,11 @@ function splitPlugin(self, wanted, outfile) {
         if (args.kind === 'entry-point') return undefined;
         const spec = args.path;
         if (IITM_FILES.has(spec)) return { path: relativeTo(spec), external: true };
-        // require.resolve() of a package the folder does not have (a fallback to an npm install's layout) stays as it is.
-        if (args.kind === 'require-resolve' && !wanted.has(spec)) return { path: spec, external: true };
+        // require.resolve() stays as it is: a fallback to an npm install's layout, or a package read by path (PATH_LOADED).
+        if (args.kind === 'require-resolve' && !wanted.has(spec)) {
+          resolvedByName.add(spec);
+          return { path: spec, external: true };
+        }
         // Optional packages nobody installed (required inside try/catch by their users) stay bare, and absent.
         if (!resolveSpec(spec, args.resolveDir)) {
           missing.add(spec);
@@ -97,11 +107,16 @@ function splitPlugin(self, wanted, outfile) {
   };
 }
 const missing = new Set();
+/** Packages some bundle asks require.resolve() for. */
+const resolvedByName = new Set();
 
 /** Where Node will look for `spec` inside the folder: node_modules/<pkg>/index.js or node_modules/<pkg>/<sub>(.js). */
+const pathLoadedMains = new Map();
+
 function outFileOf(spec) {
   const name = packageNameOf(spec);
   const sub = spec.slice(name.length + 1);
+  if (!sub && pathLoadedMains.has(name)) return path.join(OUT, 'node_modules', name, pathLoadedMains.get(name));
   if (!sub) return path.join(OUT, 'node_modules', name, 'index.js');
   return path.join(OUT, 'node_modules', name, /\.(m?js|cjs)$/.test(sub) ? sub : `${sub}.js`);
 }
@@ -159,6 +174,21 @@ async function main() {
 
   const built = new Set();
   for (const [spec, dir] of await buildIitm()) if (!wanted.has(spec)) wanted.set(spec, dir);
+  for (const [name, { files, deps }] of Object.entries(PATH_LOADED)) {
+    const pkgDir = resolvedByName.has(name) ? packageDirOf(name) : undefined;
+    if (!pkgDir) continue;
+    const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+    const main = path.normalize(meta.main ?? 'index.js');
+    pathLoadedMains.set(name, main);
+    const out = path.join(OUT, 'node_modules', name);
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'package.json'), `${JSON.stringify({ name, version: meta.version, main: `./${main.split(path.sep).join('/')}` })}\n`);
+    for (const file of [main, ...files]) {
+      await esbuild.build({ ...COMMON, entryPoints: [path.join(pkgDir, file)], outfile: path.join(out, file), plugins: [splitPlugin(name, wanted, path.join(out, file))] });
+    }
+    built.add(name);
+    for (const dep of deps) if (!wanted.has(dep)) wanted.set(dep, pkgDir);
+  }
   built.add(IITM);
   for (const sub of ['register-hooks.mjs', 'hook.mjs', 'supports-sync-hooks.mjs']) built.add(`${IITM}/${sub}`);
   while ([...wanted.keys()].some((s) => !built.has(s))) {
@@ -172,6 +202,17 @@ async function main() {
   const files = listFiles(OUT);
   const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
   console.log(`${path.relative(ROOT, OUT)}: ${files.length} files, ${(bytes / 1048576).toFixed(2)} MiB (entry: ${ENTRY})`);
+}
+
+/** An installed package's directory (its exports map may hide package.json), or undefined. */
+function packageDirOf(name) {
+  const entry = resolveSpec(name, ROOT);
+  if (!entry) return undefined;
+  for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file) && JSON.parse(fs.readFileSync(file, 'utf8')).name === name) return dir;
+  }
+  return undefined;
 }
 
 function listFiles(dir) {

@@ -211,12 +211,13 @@ describe('the folder itself', () => {
     const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
     expect(files.length).toBeLessThanOrEqual(100);
     expect(bytes).toBeLessThanOrEqual(10 * 1024 * 1024);
-    // The bundles load each other by relative path; a bare name is a builtin or one of these, required inside
-    // try/catch: the npm-layout fallback (never reached from the folder) and an optional package nobody installs.
+    // The bundles load each other by relative path. A bare name is a builtin, a package the folder has (read by
+    // path), or one of these, required inside try/catch: the npm-layout fallback (never reached from the folder)
+    // and an optional package nobody installs.
     const bare = new Set<string>();
-    for (const file of files.filter((f) => /\.(m?js)$/.test(f))) {
+    for (const file of files.filter((f) => /\.(m?js|cjs)$/.test(f))) {
       for (const [, spec] of fs.readFileSync(file, 'utf8').matchAll(/require(?:\.resolve)?\("([^"]+)"\)/g)) {
-        if (!spec.startsWith('.') && !spec.startsWith('node:') && !isBuiltin(spec)) bare.add(spec);
+        if (!spec.startsWith('.') && !spec.startsWith('node:') && !isBuiltin(spec) && !fs.existsSync(path.join(BUILT, 'node_modules', spec))) bare.add(spec);
       }
     }
     expect([...bare].sort()).toEqual(['@opentelemetry/auto-instrumentations-node', '@opentelemetry/winston-transport']);
