@@ -163,12 +163,19 @@ async function main() {
     { in: path.join(DIST, 'preload.js'), out: path.join(OUT, ENTRY) },
     ...STANDALONE_FILES.map((file) => ({ in: file, out: path.join(OUT, path.relative(DIST, file)) })),
   ];
+  // The agent's code learns that it runs bundled (src/bundled.ts).
+  const bundledFlag = {
+    name: 'bundled-flag',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]bundled\.js$/ }, (args) => (args.path === path.join(DIST, 'bundled.js') ? { contents: 'exports.BUNDLED = true;', loader: 'js' } : undefined));
+    },
+  };
   for (const entry of agentEntries) {
     await esbuild.build({
       ...COMMON,
       entryPoints: [entry.in],
       outfile: entry.out,
-      plugins: [splitPlugin(undefined, wanted, entry.out)],
+      plugins: [bundledFlag, splitPlugin(undefined, wanted, entry.out)],
     });
   }
 

@@ -1,5 +1,6 @@
 // Every instrumentation the agent can load: the upstream ones (generated table) and the agent's own.
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { BUNDLED } from '../bundled';
 import type { AgentConfig } from '../config';
 import { warn } from '../logging';
 import { UPSTREAM_INSTRUMENTATIONS } from './upstream/table';
@@ -49,15 +50,13 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
 }
 
 /**
- * The instrumentation packages are dependencies of auto-instrumentations-node: found next to the agent
- * (the bundled folder has each one as node_modules/<pkg>/index.js), else from auto-instrumentations-node.
+ * In the bundle, each instrumentation is a file of the bundle (node_modules/<pkg>/index.js next to the entry,
+ * found before any node_modules above it). Installed, the packages are dependencies of
+ * auto-instrumentations-node: resolved from there, so they pair with the agent's own @opentelemetry/instrumentation.
  */
 function resolveUpstream(pkg: string): string {
-  try {
-    return require.resolve(pkg);
-  } catch {
-    return require.resolve(pkg, { paths: [require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string] });
-  }
+  if (BUNDLED) return require.resolve(pkg);
+  return require.resolve(pkg, { paths: [require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string] });
 }
 
 /** Metrics-only instrumentations are left out: the agent is a tracing agent. */

@@ -24,4 +24,14 @@ describe('startup footprint of the npm package', () => {
     expect(loaded.length).toBeLessThanOrEqual(15);
     expect(loaded.filter((f) => NOT_AT_START.test(f))).toEqual([]);
   });
+
+  it('an instrumentation loaded later comes from the bundle too, sharing its @opentelemetry/instrumentation', async () => {
+    const app = `require('express');\nconsole.log(JSON.stringify(Object.keys(require.cache).filter((f) => f.includes('@opentelemetry'))));\n`;
+    const run = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: ['express'], env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } });
+    expect(run.stderr).toBe('');
+    const loaded = JSON.parse(run.stdout) as string[];
+    const bundle = path.join(REPO_ROOT, 'dist', 'autoinstrumentation') + path.sep;
+    expect(loaded.filter((f) => f.includes('instrumentation-express'))).toEqual([path.join(bundle, 'node_modules', '@opentelemetry', 'instrumentation-express', 'index.js')]);
+    expect(loaded.filter((f) => !f.startsWith(bundle))).toEqual([]);
+  });
 });
