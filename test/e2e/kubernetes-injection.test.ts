@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDALONE_FILES } from '../../src/agent-files';
 import { APP_API_1_9 } from '../global-setup';
 import type { ReceivedSpan } from '../helpers/otlp-receiver';
@@ -87,10 +87,13 @@ ${APP_BODY}`,
 };
 
 let folder = '';
+/** Temp dirs this file made (the copied folder, the apps): removed at the end. */
+const made: string[] = [];
 
 /** An app dir outside the repo: its own express and @opentelemetry/api 1.9, no agent. */
 function makeApp(files: Record<string, string>, links: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-k8s-app-'));
+  made.push(dir);
   for (const [name, target] of Object.entries(links)) {
     fs.mkdirSync(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true });
     fs.symlinkSync(target, path.join(dir, 'node_modules', name), 'dir');
@@ -120,8 +123,13 @@ beforeAll(() => {
   execFileSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-autoinstrumentation.mjs')], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   // The init container's copy: the folder must work from anywhere, with nothing of the repo's node_modules.
   const volume = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-k8s-volume-'));
+  made.push(volume);
   folder = path.join(volume, 'otel-auto-instrumentation-nodejs');
   fs.cpSync(BUILT, folder, { recursive: true });
+});
+
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the folder as the operator injects it', () => {
