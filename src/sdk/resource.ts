@@ -2,6 +2,7 @@
 import type { DetectedResourceAttributes, Resource, ResourceDetector } from '@opentelemetry/resources';
 import { defaultResource, detectResources, hostDetector, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import type { AgentConfig, ResourceDetectorName } from '../config';
+import { DISTRO_NAME, distroVersion } from '../distro';
 import { describeError, warn } from '../logging';
 import { redactArgs, secretFlagsFor } from '../redaction';
 
@@ -123,7 +124,10 @@ export function buildResource(config: AgentConfig, app: AppPackage): Resource {
   const serviceVersion = config.serviceVersion ?? app.version;
   if (serviceName) service['service.name'] = serviceName;
   if (serviceVersion) service['service.version'] = serviceVersion;
+  // After the SDK's telemetry.sdk.* and before the user's attributes, which may override it.
+  const distro = { 'telemetry.distro.name': DISTRO_NAME, 'telemetry.distro.version': distroVersion() };
   return defaultResource()
+    .merge(resourceFromAttributes(distro))
     .merge(detectResources({ detectors }))
     .merge(resourceFromAttributes(config.resourceAttributes))
     .merge(resourceFromAttributes(service));

@@ -33,6 +33,7 @@ server.listen(0, '127.0.0.1', () => {
 });
 `;
 const PACKAGE_JSON = JSON.stringify({ name: 'e2e-app', version: '1.2.3' });
+const AGENT_VERSION = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 function httpPair(spans: ReceivedSpan[]) {
   const server = spans.find((s) => s.kind === SERVER && s.name.startsWith('GET'));
@@ -54,6 +55,8 @@ function expectConnectedHttpTrace(spans: ReceivedSpan[]) {
   expect(server!.resource['service.name']).toBe('e2e-app');
   expect(server!.resource['service.version']).toBe('1.2.3');
   expect(server!.resource['telemetry.sdk.language']).toBe('nodejs');
+  expect(server!.resource['telemetry.distro.name']).toBe('@org/otel-agent');
+  expect(server!.resource['telemetry.distro.version']).toBe(AGENT_VERSION);
   expect(server!.resource['host.name']).toBeTypeOf('string');
   expect(server!.resource['process.pid']).toBeTypeOf('number');
 }

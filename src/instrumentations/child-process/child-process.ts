@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { absolutePath, workingDirectory } from '../../environment';
+import { EXIT_SENDER_FILE } from '../../agent-files';
 import { capArgs, executableBaseName, isShell, redactCommand, shellScriptIndex, simpleCommandOf } from '../../redaction';
 import { applyRules, type RuleMatch } from './command-rules';
 import {
@@ -38,7 +39,7 @@ export const DEFAULT_MAX_COMMAND_LENGTH = 4096;
 /** The W3C keys, upper-cased (the environment-variable carrier). Inherited values are always replaced. */
 const W3C_ENV_KEYS = ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE'];
 /** The agent's own sender process at exit (src/lifecycle.ts) is not traced. */
-const AGENT_EXIT_SENDER = path.resolve(__dirname, '..', '..', 'export', 'exit-sender.js');
+const AGENT_EXIT_SENDER = EXIT_SENDER_FILE;
 
 type Options = Record<string, unknown>;
 
