@@ -133,10 +133,15 @@ afterAll(() => {
 });
 
 describe('the folder as the operator injects it', () => {
-  it.skipIf(!hasAppApi).each(Object.keys(APPS))('%s: express spans, the app\'s own API 1.9 joins the trace, k8s resource attributes arrive', async (entry) => {
-    const service = `shop-${entry.replace('.', '-')}`;
+  // By default the agent names express routes itself (no span per middleware); with
+  // OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true the folder's upstream express and router instrumentations
+  // patch the app's own express.
+  const CASES = Object.keys(APPS).flatMap((entry) => [[entry, 'route hook'], [entry, 'upstream middleware spans']]);
+  it.skipIf(!hasAppApi).each(CASES)('%s, %s: express spans, the app\'s own API 1.9 joins the trace, k8s resource attributes arrive', async (entry, mode) => {
+    const upstream = mode === 'upstream middleware spans';
+    const service = `shop-${entry.replace('.', '-')}${upstream ? '-mw' : ''}`;
     const dir = makeApp({ [entry]: APPS[entry as keyof typeof APPS] }, { express: path.join(REPO_ROOT, 'node_modules', 'express'), '@opentelemetry/api': APP_API });
-    const result = await run(dir, entry, operatorEnv(folder, service));
+    const result = await run(dir, entry, { ...operatorEnv(folder, service), ...(upstream ? { OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' } : {}) });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('got {"id":"42","apiVersion":"1.9.0"}\n');
@@ -144,14 +149,15 @@ describe('the folder as the operator injects it', () => {
     const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.resource['service.name'] === service);
     const spans = mine(await receiver.waitForSpans((all) => {
       const s = mine(all);
-      return s.some((x) => x.name === 'load-order') && s.some((x) => x.kind === SERVER) && s.some((x) => x.attributes['express.type'] === 'request_handler');
+      return s.some((x) => x.name === 'load-order') && s.some((x) => x.kind === SERVER && x.name === 'GET /orders/:id') && (!upstream || s.some((x) => x.attributes['express.type'] === 'request_handler'));
     }));
-    const server = spans.find((s) => s.kind === SERVER)!;
-    const handler = spans.find((s) => s.attributes['express.type'] === 'request_handler')!;
+    const server = spans.find((s) => s.kind === SERVER && s.name === 'GET /orders/:id')!;
     const manual = spans.find((s) => s.name === 'load-order')!;
     // The app's own express was patched by the folder's instrumentation: the route reached the server span.
-    expect(server.name).toBe('GET /orders/:id');
-    expect(handler.traceId).toBe(server.traceId);
+    expect(server.attributes['http.route']).toBe('/orders/:id');
+    const handler = spans.find((s) => s.attributes['express.type'] === 'request_handler');
+    if (upstream) expect(handler?.traceId).toBe(server.traceId);
+    else expect(spans.filter((s) => s.attributes['express.type'] !== undefined)).toEqual([]);
     // The span from the app's API copy joined the agent's trace, under the request.
     expect(manual.traceId).toBe(server.traceId);
     // (express 5: server > middleware > express request handler > router request handler > load-order)
@@ -162,7 +168,8 @@ describe('the folder as the operator injects it', () => {
       ancestors.push(parent.spanId);
       s = parent;
     }
-    expect(ancestors).toContain(handler.spanId);
+    if (upstream) expect(ancestors).toContain(handler!.spanId);
+    else expect(manual.parentSpanId).toBe(server.spanId);
     expect(ancestors).toContain(server.spanId);
     expect(manual.attributes['order.id']).toBe('42');
     for (const [key, value] of Object.entries(K8S_ATTRIBUTES)) expect(manual.resource[key], key).toBe(value);
