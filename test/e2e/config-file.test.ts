@@ -88,6 +88,63 @@ tracer_provider:
     }
   });
 
+  it('general.http header capture and js.http excluded_urls reach the agent\'s HTTP instrumentation', async () => {
+    const result = await run(
+      `file_format: "1.0"
+resource:
+  attributes:
+    - name: service.name
+      value: http-options-from-file
+tracer_provider:
+  processors:${otlpHttp('protobuf')}
+instrumentation/development:
+  general:
+    http:
+      client:
+        response_captured_headers: [x-answer]
+      server:
+        request_captured_headers: [x-request-id]
+  js:
+    http:
+      excluded_urls: ['^/nothing-here$']
+`,
+      { RECEIVER: receiver.httpUrl },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const mine = (all: ReceivedSpan[]) => all.filter((s) => s.resource['service.name'] === 'http-options-from-file');
+    const spans = mine(await receiver.waitForSpans((all) => hasHttpPair(mine(all))));
+    const server = spans.find((s) => s.kind === SERVER)!;
+    const client = spans.find((s) => s.kind === CLIENT)!;
+    expect(server.attributes['http.request.header.x-request-id']).toEqual(['r-1']);
+    expect(client.attributes['http.response.header.x-answer']).toEqual(['42']);
+    expect(server.attributes['http.response.header.x-answer']).toBeUndefined();
+  });
+
+  it('js.http excluded_urls from the file: the matching request gets no span', async () => {
+    const result = await run(
+      `file_format: "1.0"
+resource:
+  attributes:
+    - name: service.name
+      value: http-excluded-from-file
+tracer_provider:
+  processors:${otlpHttp('protobuf')}
+instrumentation/development:
+  js:
+    http:
+      excluded_urls: ['^/hello']
+`,
+      { RECEIVER: receiver.httpUrl },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('status 200');
+    // The server span (path /hello?q=1) is excluded; the client span (full URL) is not.
+    const mine = (all: ReceivedSpan[]) => all.filter((s) => s.resource['service.name'] === 'http-excluded-from-file');
+    const spans = mine(await receiver.waitForSpans((all) => mine(all).some((s) => s.kind === CLIENT)));
+    expect(spans.filter((s) => s.kind === SERVER)).toEqual([]);
+  });
+
   it('the file wins over conflicting variables; ${VAR:-default} substitution fills in', async () => {
     const result = await run(
       `file_format: "1.0"
