@@ -3,9 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppPackage } from './sdk/resource';
 
-/** The nearest package.json above the main script (or the working directory), outside node_modules. */
+/**
+ * The nearest package.json above the main script (or the working directory), outside node_modules.
+ * The script's real path: a CLI started through a link (`/usr/bin/npm`, `node_modules/.bin/tsc`) is
+ * named by its own package, not by whatever lies above the link.
+ */
 export function readAppPackage(entry: string | undefined = process.argv[1], cwd = process.cwd()): AppPackage {
-  let dir = entry ? path.dirname(path.resolve(cwd, entry)) : cwd;
+  let dir = entry ? path.dirname(realPath(path.resolve(cwd, entry))) : cwd;
   for (;;) {
     if (path.basename(dir) === 'node_modules') return {};
     try {
@@ -20,5 +24,14 @@ export function readAppPackage(entry: string | undefined = process.argv[1], cwd 
     const parent = path.dirname(dir);
     if (parent === dir) return {};
     dir = parent;
+  }
+}
+
+/** The file's real path; the path itself when it cannot be resolved (gone, no permission). */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
   }
 }
