@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeError, warn } from '../logging';
 import { parseArgs, stringOption, UsageError, type OptionSpec } from './args';
+import type { CommandSpan } from './run/command-span';
 
 export const RUN_USAGE = `Usage: otel-agent run [options] -- <command> [args...]
 
@@ -96,7 +98,9 @@ export function run(argv: readonly string[]): Promise<number> {
   }
   if (parsed.positionals.length > 0 || parsed.rest.length === 0) throw new UsageError('run needs a command: otel-agent run [options] -- <command> [args...]');
   const [command, ...args] = parsed.rest;
-  const child = spawn(command, args, { stdio: 'inherit', env: commandEnv(parsed, process.env) });
+  const env = commandEnv(parsed, process.env);
+  const commandSpan = startCommandSpanSafely(command, args, env);
+  const child = spawn(command, args, { stdio: 'inherit', env: commandSpan?.env ?? env });
 
   const forward = (signal: NodeJS.Signals) => {
     // Ctrl-C on a terminal already reaches the command (same foreground process group). Sending it
@@ -110,14 +114,18 @@ export function run(argv: readonly string[]): Promise<number> {
   };
 
   return new Promise((resolve) => {
-    child.on('error', (err: NodeJS.ErrnoException) => {
+    child.on('error', async (err: NodeJS.ErrnoException) => {
       removeHandlers();
       process.stderr.write(`otel-agent: cannot run ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.message}\n`);
       // The shell's codes: 127 not found, 126 found but not executable.
-      resolve(err.code === 'ENOENT' ? 127 : 126);
+      const code = err.code === 'ENOENT' ? 127 : 126;
+      await endSafely(commandSpan, { exitCode: code, spawnError: err.code ?? 'Error' });
+      resolve(code);
     });
-    child.on('exit', (code, signal) => {
+    child.on('exit', async (code, signal) => {
       removeHandlers();
+      // Delivered before we exit or re-raise the signal: the span is the trace's root.
+      await endSafely(commandSpan, signal ? { signal } : { exitCode: code ?? 1 });
       if (signal) {
         // Die of the same signal, so whoever started us sees what they would have seen without us.
         process.kill(process.pid, signal);
@@ -128,4 +136,22 @@ export function run(argv: readonly string[]): Promise<number> {
       resolve(code ?? 1);
     });
   });
+}
+
+/** The command's span, or none (with one warning) if it cannot be made: the command runs either way. */
+function startCommandSpanSafely(command: string, args: string[], env: NodeJS.ProcessEnv): CommandSpan | undefined {
+  try {
+    return (require('./run/command-span') as typeof import('./run/command-span')).startCommandSpan(command, args, env);
+  } catch (err) {
+    warn(`no span for the command (its processes are still traced): ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+async function endSafely(span: CommandSpan | undefined, outcome: import('./run/command-span').CommandOutcome): Promise<void> {
+  try {
+    await span?.end(outcome);
+  } catch (err) {
+    warn(`the command's span could not be delivered: ${describeError(err)}`);
+  }
 }

@@ -385,7 +385,14 @@ describe('otel-agent run', () => {
     const result = await cli(['run', '--file', 'out/trace.otel', '--format', 'kops', '--', process.execPath, 'app.js'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(readTraceFile(file)).toMatchObject({ format: 'kops', errors: [] });
-    expect(spansInFile(file)).toHaveLength(4);
+    // The app's 4 spans, below its process span, below the command's span: one trace.
+    const spans = spansInFile(file);
+    expect(spans).toHaveLength(6);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    const root = spans.find((s) => s.parentSpanId === undefined)!;
+    expect(root).toMatchObject({ name: 'node', resource: { 'service.name': 'node' } });
+    expect(root.attributes).toMatchObject({ 'process.command_args': [process.execPath, 'app.js'], 'process.exit.code': 0 });
+    expect(spans.find((s) => s.parentSpanId === root.spanId)?.name).toBe('app.js');
   });
 });
 
