@@ -11,6 +11,8 @@ export const RUN_USAGE = `Usage: otel-agent run [options] -- <command> [args...]
 
 Runs <command> with the agent loaded into it and into every Node.js process it starts
 (NODE_OPTIONS gets --import of this agent). Exit code and signals are passed through.
+The run is one trace: a span for the command (e.g. "npm install"), passed to it in TRACEPARENT,
+with every process, request and child process of the run below it.
 
 Options (each sets the variable named, for the command only):
   --service-name <name>   OTEL_SERVICE_NAME
@@ -21,7 +23,7 @@ Options (each sets the variable named, for the command only):
   --file <path>           OTEL_EXPORTER_OTLP_TRACES_FILE (made absolute); selects file output
   --dir <path>            OTEL_EXPORTER_OTLP_TRACES_DIR (made absolute); one file per process
   --format <jsonl|kops>   OTEL_AGENT_TRACE_FILE_FORMAT
-  --process-span          OTEL_AGENT_PROCESS_SPAN=on: a span for each whole process
+  --process-span          OTEL_AGENT_PROCESS_SPAN=on: a span for each whole process (the default under run)
 `;
 
 const SPEC: OptionSpec = {
