@@ -40,7 +40,8 @@ function exec(argv: string[], cwd: string, env: Record<string, string | undefine
   });
 }
 
-const underRun = (argv: string[], cwd: string, env: Record<string, string | undefined> = {}) => exec([process.execPath, CLI, 'run', '--', ...argv], cwd, env);
+const underRun = (argv: string[], cwd: string, env: Record<string, string | undefined> = {}, runOptions: string[] = []) =>
+  exec([process.execPath, CLI, 'run', ...runOptions, '--', ...argv], cwd, env);
 
 /** The command's span: named `rootName`, internal, with a command line but no pid (a Node process's span has one). */
 const isCommandSpan = (rootName: string) => (x: ReceivedSpan) => x.name === rootName && x.kind === 1 && x.attributes['process.command_args'] !== undefined && x.attributes['process.pid'] === undefined;
@@ -116,7 +117,7 @@ describe.skipIf(!NPM)('otel-agent run with the real npm CLI', () => {
     expect(root.parentSpanId).toBeUndefined();
     expect(root.kind).toBe(1);
     expect(root.resource['service.name']).toBe('npm');
-    expect(root.attributes).toMatchObject({ 'process.command_args': [NPM, 'run', 'build'], 'process.exit.code': 0, 'process.executable.name': 'npm' });
+    expect(root.attributes).toMatchObject({ 'process.command_args': [NPM, 'run', 'build'], 'process.exit.code': 0, 'process.executable.name': 'npm', 'process.executable.path': NPM });
     expect(root.status.code).toBe(0);
     // npm's own process: its span is the root's child, its service name from npm's package.json (/usr/bin/npm is a link).
     const npmProcess = spans.find((s) => s.parentSpanId === root.spanId)!;
@@ -204,6 +205,27 @@ describe.skipIf(!NPM)('otel-agent run with the real npm CLI', () => {
     expect(shell?.parentSpanId).toBe(root.spanId);
   });
 });
+describe.skipIf(!NPM)('otel-agent run and process spans', () => {
+  it('--process-span changes nothing under run: each Node process already has its span', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'procspan-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(SCRIPTS_PACKAGE));
+    fs.writeFileSync(path.join(dir, 'child.js'), CHILD_JS);
+    const shape = async (runOptions: string[]) => {
+      receiver.reset();
+      const result = await underRun([NPM!, 'run', 'build'], dir, { ...npmEnv(dir), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl }, runOptions);
+      expect(result.code, result.stderr).toBe(0);
+      const { root, spans } = await spansOfRun(receiver, 'npm run', (s) => s.some((x) => x.name === 'child.js') && s.filter((x) => x.name === 'node' && x.kind === 1).length >= 2);
+      expectOneTree(spans, root);
+      const byId = new Map(spans.map((x) => [x.spanId, x]));
+      const path = (x: ReceivedSpan): string => (x.parentSpanId && byId.has(x.parentSpanId) ? `${path(byId.get(x.parentSpanId)!)} > ${x.name}` : x.name);
+      return spans.map(path).sort();
+    };
+    const byDefault = await shape([]);
+    expect(byDefault).toContain('npm run > npm');
+    expect(await shape(['--process-span'])).toEqual(byDefault);
+  });
+});
+
 describe('ci resource detector, end to end', () => {
   it('a Prow job\'s variables arrive as cicd.* and vcs.* on every span of the run, the command span included', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'prow-'));

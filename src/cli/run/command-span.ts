@@ -98,6 +98,8 @@ export function startCommandSpan(command: string, args: readonly string[], env: 
     ...(recognizeCommand([command, ...redacted])?.attributes ?? {}),
   };
   if (capped.truncated) attributes['process.command_args_truncated'] = true;
+  const executable = resolveExecutable(command, env, cwd);
+  if (executable) attributes['process.executable.path'] = executable;
   const parent = inherited.context ?? ROOT_CONTEXT;
   const span = pipeline.provider.getTracer('@org/otel-agent').startSpan(commandSpanName(command, redacted), { kind: SpanKind.INTERNAL, attributes }, parent);
   let ended: Promise<void> | undefined;
