@@ -226,6 +226,23 @@ describe.skipIf(!NPM)('otel-agent run and process spans', () => {
   });
 });
 
+describe('otel-agent run never breaks the command', () => {
+  it('an unwritable trace file: same output and exit code, warnings only on stderr', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'unwritable-'));
+    fs.writeFileSync(path.join(dir, 'not-a-dir'), '');
+    const script = `console.log('out'); console.error('err'); process.exitCode = 5`;
+    const plain = await exec([process.execPath, '-e', script], dir);
+    const traced = await exec([process.execPath, CLI, 'run', '--file', 'not-a-dir/t.jsonl', '--', process.execPath, '-e', script], dir);
+    expect(plain).toMatchObject({ code: 5, stdout: 'out\n', stderr: 'err\n' });
+    expect(traced.code).toBe(5);
+    expect(traced.stdout).toBe(plain.stdout);
+    const lines = traced.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => !l.startsWith('[otel-agent] warning: '))).toEqual(['err']);
+    // The command's span is counted as lost, by name of the cause.
+    expect(traced.stderr).toMatch(/spans lost for file .*not-a-dir\/t\.jsonl/);
+  });
+});
+
 describe('ci resource detector, end to end', () => {
   it('a Prow job\'s variables arrive as cicd.* and vcs.* on every span of the run, the command span included', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'prow-'));
