@@ -21,11 +21,15 @@ export function absolutePath(p: string, base: string | undefined): string | unde
   return base === undefined ? undefined : path.resolve(base, p);
 }
 
-/** The nearest package.json above the main script (or the working directory), outside node_modules. */
+/**
+ * The nearest package.json above the main script (or the working directory), outside node_modules.
+ * The script's real path: a CLI started through a link (`/usr/bin/npm`, `node_modules/.bin/tsc`) is
+ * named by its own package, not by whatever lies above the link.
+ */
 export function readAppPackage(entry: string | undefined = process.argv[1], cwd: string | undefined = workingDirectory()): AppPackage {
   const start = entry ? absolutePath(entry, cwd) : cwd;
   if (start === undefined) return {};
-  let dir = entry ? path.dirname(start) : start;
+  let dir = entry ? path.dirname(realPath(start)) : start;
   for (;;) {
     if (path.basename(dir) === 'node_modules') return {};
     try {
@@ -40,5 +44,14 @@ export function readAppPackage(entry: string | undefined = process.argv[1], cwd:
     const parent = path.dirname(dir);
     if (parent === dir) return {};
     dir = parent;
+  }
+}
+
+/** The file's real path; the path itself when it cannot be resolved (gone, no permission). */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
   }
 }

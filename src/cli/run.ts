@@ -3,12 +3,16 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeError, warn } from '../logging';
 import { parseArgs, stringOption, UsageError, type OptionSpec } from './args';
+import type { CommandSpan } from './run/command-span';
 
 export const RUN_USAGE = `Usage: otel-agent run [options] -- <command> [args...]
 
 Runs <command> with the agent loaded into it and into every Node.js process it starts
 (NODE_OPTIONS gets --import of this agent). Exit code and signals are passed through.
+The run is one trace: a span for the command (e.g. "npm install"), passed to it in TRACEPARENT,
+with every process, request and child process of the run below it.
 
 Options (each sets the variable named, for the command only):
   --service-name <name>   OTEL_SERVICE_NAME
@@ -19,7 +23,7 @@ Options (each sets the variable named, for the command only):
   --file <path>           OTEL_EXPORTER_OTLP_TRACES_FILE (made absolute); selects file output
   --dir <path>            OTEL_EXPORTER_OTLP_TRACES_DIR (made absolute); one file per process
   --format <jsonl|kops>   OTEL_AGENT_TRACE_FILE_FORMAT
-  --process-span          OTEL_AGENT_PROCESS_SPAN=on: a span for each whole process
+  --process-span          OTEL_AGENT_PROCESS_SPAN=on: a span for each whole process (the default under run)
   --config <file>         OTEL_CONFIG_FILE (made absolute): the file is the whole configuration,
                           the options above do not apply next to it
 `;
@@ -107,7 +111,9 @@ export function run(argv: readonly string[]): Promise<number> {
   if (configFile && ignored.length > 0) {
     process.stderr.write(`[otel-agent] warning: ${ignored.map((n) => `--${n}`).join(', ')} ignored: the configuration file ${configFile} is the whole configuration\n`);
   }
-  const child = spawn(command, args, { stdio: 'inherit', env: commandEnv(parsed, process.env) });
+  const env = commandEnv(parsed, process.env);
+  const commandSpan = startCommandSpanSafely(command, args, env);
+  const child = spawn(command, args, { stdio: 'inherit', env: commandSpan?.env ?? env });
 
   const forward = (signal: NodeJS.Signals) => {
     // Ctrl-C on a terminal already reaches the command (same foreground process group). Sending it
@@ -121,14 +127,18 @@ export function run(argv: readonly string[]): Promise<number> {
   };
 
   return new Promise((resolve) => {
-    child.on('error', (err: NodeJS.ErrnoException) => {
+    child.on('error', async (err: NodeJS.ErrnoException) => {
       removeHandlers();
       process.stderr.write(`otel-agent: cannot run ${command}: ${err.code === 'ENOENT' ? 'command not found' : err.message}\n`);
       // The shell's codes: 127 not found, 126 found but not executable.
-      resolve(err.code === 'ENOENT' ? 127 : 126);
+      const code = err.code === 'ENOENT' ? 127 : 126;
+      await endSafely(commandSpan, { exitCode: code, spawnError: err.code ?? 'Error' });
+      resolve(code);
     });
-    child.on('exit', (code, signal) => {
+    child.on('exit', async (code, signal) => {
       removeHandlers();
+      // Delivered before we exit or re-raise the signal: the span is the trace's root.
+      await endSafely(commandSpan, signal ? { signal } : { exitCode: code ?? 1 });
       if (signal) {
         // Die of the same signal, so whoever started us sees what they would have seen without us.
         process.kill(process.pid, signal);
@@ -139,4 +149,22 @@ export function run(argv: readonly string[]): Promise<number> {
       resolve(code ?? 1);
     });
   });
+}
+
+/** The command's span, or none (with one warning) if it cannot be made: the command runs either way. */
+function startCommandSpanSafely(command: string, args: string[], env: NodeJS.ProcessEnv): CommandSpan | undefined {
+  try {
+    return (require('./run/command-span') as typeof import('./run/command-span')).startCommandSpan(command, args, env);
+  } catch (err) {
+    warn(`no span for the command (its processes are still traced): ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+async function endSafely(span: CommandSpan | undefined, outcome: import('./run/command-span').CommandOutcome): Promise<void> {
+  try {
+    await span?.end(outcome);
+  } catch (err) {
+    warn(`the command's span could not be delivered: ${describeError(err)}`);
+  }
 }

@@ -15,7 +15,8 @@ time bars, durations, errors (✗) and a few key attributes. A directory stands 
 
 Options:
   --trace <id>       only the trace(s) whose id starts with this
-  --html <file>      write one self-contained HTML page instead (collapsible spans, span details)
+  --html <file>      write one self-contained HTML page instead: an index of the traces (sortable,
+                     filterable), each trace's waterfall on click (collapsible spans, span details)
   --width <columns>  terminal width (default: the terminal's, else 100)
 `;
 

@@ -78,7 +78,7 @@ export interface SignalOtlpConfig {
 
 export type PropagatorName = 'tracecontext' | 'baggage' | 'b3' | 'b3multi';
 
-export const LOCAL_RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container'] as const;
+export const LOCAL_RESOURCE_DETECTORS = ['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'ci'] as const;
 export const CLOUD_RESOURCE_DETECTORS = ['aws', 'gcp', 'azure', 'alibaba'] as const;
 export type ResourceDetectorName =
   | (typeof LOCAL_RESOURCE_DETECTORS)[number]

@@ -5,6 +5,7 @@ import type { AgentConfig, ResourceDetectorName } from '../config';
 import { DISTRO_NAME, distroVersion } from '../distro';
 import { describeError, warn } from '../logging';
 import { redactArgs, secretFlagsFor } from '../redaction';
+import { ciDetector } from '../resource/ci';
 
 /** The app's package.json name/version: the default service.name / service.version. */
 export interface AppPackage {
@@ -26,6 +27,8 @@ function detectorsFor(name: ResourceDetectorName): ResourceDetector[] {
       return [serviceInstanceIdDetector];
     case 'container':
       return [deferredContainerDetector];
+    case 'ci':
+      return [ciDetector];
     case 'aws':
       return [lazyDetector('@opentelemetry/resource-detector-aws', ['awsEc2Detector', 'awsEcsDetector', 'awsEksDetector', 'awsBeanstalkDetector', 'awsLambdaDetector'])];
     case 'gcp':

@@ -295,12 +295,20 @@ describe('otel-agent view', () => {
     const dom = spawnSync(chromium!, [...flags, '--dump-dom', url], { encoding: 'utf8', timeout: 60_000 });
     expect(dom.status, dom.stderr).toBe(0);
     // Rows exist only if the page's script ran: the names below come from the embedded JSON.
+    // #span= opened that span's trace (of the two) as a waterfall.
     const rowNames = [...dom.stdout.matchAll(/<span class="text">([^<]*)<\/span>/g)].map((m) => m[1]);
-    expect(rowNames).toEqual(expect.arrayContaining(['job', 'publish', 'runner', 'create VMI', 'wait for VMI', 'cleanup']));
-    expect(dom.stdout.match(/class="row( error)?( selected)?"/g)?.length).toBe(9);
+    expect(rowNames).toEqual(['runner', 'create VMI', 'wait for VMI', 'GET', 'cleanup']);
+    expect(dom.stdout.match(/class="row( error)?( selected)?"/g)?.length).toBe(5);
     // #span= opened that span's details: its attributes and resource are in the side panel.
     expect(dom.stdout).toMatch(/<aside id="details"><h2>wait for VMI<\/h2>/);
     expect(dom.stdout).toContain('error: timeout');
+    // Without a span in the address: the index of both traces, by start time.
+    const index = spawnSync(chromium!, [...flags, '--dump-dom', pathToFileURL(html).href], { encoding: 'utf8', timeout: 60_000 });
+    expect(index.status, index.stderr).toBe(0);
+    expect(index.stdout.match(/<tr class="trace-row( error)?"/g)?.length).toBe(2);
+    expect(index.stdout).toMatch(/<td>runner<\/td><td>runner<\/td>/);
+    expect(index.stdout).toMatch(/<td>job<\/td><td>fixture<\/td>/);
+    expect(index.stdout).not.toMatch(/class="row/);
     const png = path.join(tmp, 'trace.png');
     const shot = spawnSync(chromium!, [...flags, `--screenshot=${png}`, '--window-size=1200,900', url], { encoding: 'utf8', timeout: 60_000 });
     expect(shot.status, shot.stderr).toBe(0);
@@ -385,7 +393,14 @@ describe('otel-agent run', () => {
     const result = await cli(['run', '--file', 'out/trace.otel', '--format', 'kops', '--', process.execPath, 'app.js'], { cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(readTraceFile(file)).toMatchObject({ format: 'kops', errors: [] });
-    expect(spansInFile(file)).toHaveLength(4);
+    // The app's 4 spans, below its process span, below the command's span: one trace.
+    const spans = spansInFile(file);
+    expect(spans).toHaveLength(6);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    const root = spans.find((s) => s.parentSpanId === undefined)!;
+    expect(root).toMatchObject({ name: 'node', resource: { 'service.name': 'node' } });
+    expect(root.attributes).toMatchObject({ 'process.command_args': [process.execPath, 'app.js'], 'process.exit.code': 0 });
+    expect(spans.find((s) => s.parentSpanId === root.spanId)?.name).toBe('app.js');
   });
 });
 

@@ -29,7 +29,7 @@ describe('defaults', () => {
     expect(config.propagators).toEqual(['tracecontext', 'baggage']);
     expect(config.sampler).toEqual({ kind: 'parentbased_always_on' });
     expect(config.batch).toEqual({ maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 });
-    expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance', 'container']);
+    expect(config.resourceDetectors).toEqual(['env', 'host', 'os', 'process', 'serviceinstance', 'container', 'ci']);
     expect(config.instrumentations).toEqual(['http', 'express']);
     expect(config.metricsExporters).toEqual([]);
     expect(config.logsExporters).toEqual([]);

@@ -1,4 +1,4 @@
-// The HTML waterfall: one self-contained page (inline CSS and JS, data embedded as JSON, no network) with collapsible spans and span details.
+// The HTML view: one self-contained page (inline CSS and JS, data embedded as JSON, no network): an index of the traces, and each trace's waterfall with collapsible spans and span details.
 import type { PlainValue } from '../../trace-file';
 import { formatDuration, KIND_NAMES, keyAttributes } from './format';
 import type { Attrs, ViewData, ViewTrace } from './model';
@@ -12,7 +12,12 @@ interface PageData {
   resources: { [key: string]: JsonValue }[];
   traces: {
     traceId: string;
+    /** The first top-level span: what the trace is (a CI job's command, a request...). */
+    rootName: string;
+    rootService: string;
     start: string;
+    /** Start as milliseconds since the epoch, for sorting the index. */
+    startEpochMs: number;
     duration: string;
     durationMs: number;
     services: string[];
@@ -46,9 +51,13 @@ export function renderHtml(data: ViewData, traces: readonly ViewTrace[], title: 
     traces: traces.map((t) => {
       const index = new Map(t.spans.map((s, i) => [s, i]));
       const ms = (ns: bigint) => Number(ns - t.start) / 1e6;
+      const root = t.roots[0] ?? t.spans[0];
       return {
         traceId: t.traceId,
+        rootName: root.name,
+        rootService: String(data.resources[root.resource]?.['service.name'] ?? 'unknown'),
         start: isoTime(t.start),
+        startEpochMs: Number(t.start / 1_000_000n),
         duration: formatDuration(t.end - t.start),
         durationMs: Number(t.end - t.start) / 1e6,
         services: t.services,
@@ -148,6 +157,17 @@ const PAGE = `<!doctype html>
   .event { position:absolute; top:4px; width:2px; height:16px; background:#1f2328; opacity:.5; }
   .legend span { display:inline-block; width:10px; height:10px; border-radius:2px; margin:0 3px 0 10px; vertical-align:-1px; }
   .empty { color:var(--muted); }
+  .index-bar { display:flex; gap:12px; align-items:center; margin:8px 0; }
+  #filter { width:420px; padding:4px 8px; font:inherit; border:1px solid var(--line); border-radius:6px; }
+  #index { border-collapse:collapse; width:100%; }
+  #index th { text-align:left; border-bottom:2px solid var(--line); padding:4px 8px; cursor:pointer; user-select:none; white-space:nowrap; }
+  #index th.sorted.asc::after { content:' ▴'; } #index th.sorted.desc::after { content:' ▾'; }
+  #index td { border-top:1px solid #eef1f4; padding:3px 8px; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; max-width:480px; }
+  #index .num { text-align:right; font-variant-numeric:tabular-nums; }
+  #index tr.trace-row { cursor:pointer; } #index tr.trace-row:hover { background:var(--hover); }
+  #index tr.error td:first-child { color:var(--error); font-weight:600; }
+  #index tr.hidden { display:none; }
+  .back { display:inline-block; margin:8px 0 0; color:var(--server); text-decoration:none; }
 </style>
 </head>
 <body>
@@ -230,8 +250,10 @@ const PAGE = `<!doctype html>
     })(index, collapsed);
   }
 
-  data.traces.forEach(function (trace) {
+  /** One trace's waterfall, built when it is opened: a folder of many traces stays quick to load. */
+  function renderTrace(trace) {
     var section = $('section', 'trace');
+    section.dataset.traceId = trace.traceId;
     var head = $('div', 'trace-head');
     head.appendChild($('span', '', 'trace '));
     head.appendChild($('span', 'id', trace.traceId));
@@ -273,12 +295,121 @@ const PAGE = `<!doctype html>
       list.appendChild(row);
     });
     section.appendChild(list);
-    container.appendChild(section);
-  });
-  if (data.traces.length === 0) container.appendChild($('p', 'empty', 'No spans in these files.'));
-  // #span=<id> opens that span's details (links from elsewhere, screenshots).
-  var m = /span=([0-9a-f]{16})/.exec(location.hash);
-  if (m && rowsById[m[1]]) rowsById[m[1]]();
+    return section;
+  }
+
+  // The index: one row per trace, sortable by each column, with a filter box.
+  var COLUMNS = [
+    { key: 'rootName', title: 'Root span', value: function (t) { return t.rootName; } },
+    { key: 'service', title: 'Service', value: function (t) { return t.rootService; } },
+    { key: 'start', title: 'Start', value: function (t) { return t.startEpochMs; }, text: function (t) { return t.start; } },
+    { key: 'duration', title: 'Duration', value: function (t) { return t.durationMs; }, text: function (t) { return t.duration; }, num: true },
+    { key: 'spans', title: 'Spans', value: function (t) { return t.spans.length; }, num: true },
+    { key: 'errors', title: 'Errors', value: function (t) { return t.errors; }, num: true }
+  ];
+  var index = null;
+  function buildIndex() {
+    var view = $('div', 'index');
+    var bar = $('div', 'index-bar');
+    var filter = $('input');
+    filter.id = 'filter'; filter.type = 'search'; filter.placeholder = 'Filter by span name, service or trace id';
+    var shown = $('span', 'muted');
+    shown.id = 'shown';
+    bar.appendChild(filter); bar.appendChild(shown);
+    view.appendChild(bar);
+    var tableEl = $('table');
+    tableEl.id = 'index';
+    var headRow = $('tr');
+    var sort = { key: 'start', desc: false };
+    var headers = {};
+    COLUMNS.forEach(function (c) {
+      var th = $('th', c.num ? 'num' : '', c.title);
+      th.dataset.key = c.key;
+      th.addEventListener('click', function () { sortBy(c.key, sort.key === c.key ? !sort.desc : !!c.num); });
+      headers[c.key] = th;
+      headRow.appendChild(th);
+    });
+    var thead = $('thead'); thead.appendChild(headRow); tableEl.appendChild(thead);
+    var tbody = $('tbody');
+    var rows = data.traces.map(function (t, i) {
+      var tr = $('tr', 'trace-row' + (t.errors ? ' error' : ''));
+      tr.dataset.traceId = t.traceId;
+      COLUMNS.forEach(function (c) { tr.appendChild($('td', c.num ? 'num' : '', String(c.text ? c.text(t) : c.value(t)))); });
+      tr.title = t.traceId;
+      tr.addEventListener('click', function () { location.hash = 'trace=' + t.traceId; });
+      // What the filter looks in: every span name and service of the trace, and its id.
+      var words = {};
+      t.spans.forEach(function (s) { words[s.name.toLowerCase()] = true; });
+      t.services.forEach(function (n) { words[n.toLowerCase()] = true; });
+      return { el: tr, trace: t, haystack: t.traceId + '\\n' + Object.keys(words).join('\\n') };
+    });
+    tableEl.appendChild(tbody);
+    view.appendChild(tableEl);
+    function sortBy(key, desc) {
+      sort = { key: key, desc: desc };
+      var col = COLUMNS.filter(function (c) { return c.key === key; })[0];
+      rows.sort(function (a, b) {
+        var x = col.value(a.trace), y = col.value(b.trace);
+        var d = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
+        return desc ? -d : d;
+      });
+      rows.forEach(function (r) { tbody.appendChild(r.el); });
+      COLUMNS.forEach(function (c) { headers[c.key].className = (c.num ? 'num ' : '') + (c.key === key ? (desc ? 'sorted desc' : 'sorted asc') : ''); });
+    }
+    function applyFilter() {
+      var q = filter.value.trim().toLowerCase(), n = 0;
+      rows.forEach(function (r) {
+        var match = q === '' || r.haystack.indexOf(q) >= 0;
+        r.el.classList.toggle('hidden', !match);
+        if (match) n++;
+      });
+      shown.textContent = n + ' of ' + rows.length + ' traces';
+    }
+    filter.addEventListener('input', applyFilter);
+    sortBy('start', false);
+    applyFilter();
+    return view;
+  }
+
+  var traceById = {};
+  data.traces.forEach(function (t) { traceById[t.traceId] = t; });
+  var traceOfSpan = null;
+  function findSpanTrace(id) {
+    if (!traceOfSpan) {
+      traceOfSpan = {};
+      data.traces.forEach(function (t) { t.spans.forEach(function (s) { traceOfSpan[s.id] = t; }); });
+    }
+    return traceOfSpan[id];
+  }
+  function resetDetails() {
+    selected = null;
+    details.textContent = '';
+    details.appendChild($('p', 'empty', 'Click a span to see its attributes, events and resource.'));
+  }
+  /** What the address says: #trace=<id>, #span=<id> (that span's trace, the span selected), else the index. */
+  function route() {
+    var m = /(trace|span)=([0-9a-f]+)/.exec(location.hash);
+    var trace = m ? (m[1] === 'trace' ? traceById[m[2]] : findSpanTrace(m[2])) : null;
+    if (!trace && data.traces.length === 1) trace = data.traces[0];
+    container.textContent = '';
+    rowsById = {};
+    resetDetails();
+    if (data.traces.length === 0) return container.appendChild($('p', 'empty', 'No spans in these files.'));
+    if (!trace) {
+      index = index || buildIndex();
+      container.appendChild(index);
+      return;
+    }
+    if (data.traces.length > 1) {
+      var back = $('a', 'back', '← all ' + data.traces.length + ' traces');
+      back.href = '#';
+      container.appendChild(back);
+    }
+    container.appendChild(renderTrace(trace));
+    if (m && m[1] === 'span' && rowsById[m[2]]) rowsById[m[2]]();
+  }
+  window.addEventListener('hashchange', route);
+  route();
 })();
 </script>
 </body>
