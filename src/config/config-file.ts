@@ -43,6 +43,7 @@ const DETECTORS: Record<string, ResourceDetectorName[]> = {
   host: ['host', 'os'],
   process: ['process'],
   service: ['serviceinstance'],
+  ci: ['ci'],
   ...Object.fromEntries(CLOUD_RESOURCE_DETECTORS.map((d) => [d, [d]])),
 };
 const AGENT_KEYS = [
