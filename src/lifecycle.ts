@@ -125,7 +125,7 @@ export class Lifecycle {
     if (this.lossesReported) return;
     this.lossesReported = true;
     for (const { tracker } of this.destinations) {
-      const undelivered = tracker.undelivered().length;
+      const undelivered = tracker.undeliveredCount();
       const summary = tracker.lossSummary();
       if (summary === undefined && undelivered === 0) continue;
       const why = tracker.lastError ? `last error: ${tracker.lastError}` : `no answer within OTEL_AGENT_FLUSH_TIMEOUT=${this.flushTimeoutMillis} ms`;
@@ -183,11 +183,10 @@ export class Lifecycle {
     this.processSpan?.end({ exitCode: code });
     this.startExitClock();
     for (const destination of this.destinations) {
-      const spans = destination.tracker.undelivered();
       const remaining = (this.exitDeadline ?? 0) - Date.now();
-      if (spans.length === 0 || remaining <= 0) continue;
+      if (destination.tracker.undeliveredCount() === 0 || remaining <= 0) continue;
       try {
-        if (deliverSync(destination, spans, remaining)) destination.tracker.markAllDelivered();
+        if (deliverSync(destination, remaining)) destination.tracker.markAllDelivered();
       } catch (err) {
         destination.tracker.lastError = describeError(err);
       }
@@ -244,14 +243,14 @@ function isMainThread(): boolean {
   return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
 }
 
-/** Delivers spans without the event loop; true when they arrived. */
-function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMillis: number): boolean {
-  const { config } = destination;
+/** Delivers the destination's undelivered spans without the event loop; true when they arrived. */
+function deliverSync(destination: Destination, timeoutMillis: number): boolean {
+  const { config, tracker } = destination;
   switch (config.kind) {
     case 'file': {
       const inner = destination.exporter.inner as { exportSync?: (s: ReadableSpan[]) => boolean };
       // A file exporter is built eagerly (see createDestinations), so exportSync is at hand.
-      return inner.exportSync?.(spans) ?? false;
+      return inner.exportSync?.(tracker.undelivered()) ?? false;
     }
     case 'otlp': {
       if (!mayUseNetwork()) {
@@ -264,8 +263,18 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       }
       const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
       const serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
-      const body = serializer.serializeRequest(spans);
-      if (!body) return false;
+      // Batches in flight hold their protobuf bodies; the spans still held are serialized now.
+      // Concatenated protobuf requests are one request with all their resource spans (repeated
+      // fields append), so a single send carries them all.
+      const bodies = tracker.undeliveredBodies();
+      const spans = tracker.undelivered();
+      if (spans.length > 0) {
+        const rest = serializer.serializeRequest(spans);
+        if (!rest) return false;
+        bodies.push(rest);
+      }
+      if (bodies.length === 0) return false;
+      const body = bodies.length === 1 ? bodies[0] : Buffer.concat(bodies);
       const { encodeExitInput } = require('./export/exit-sender') as typeof import('./export/exit-sender');
       const { requestFor } = require('./export/one-shot-send') as typeof import('./export/one-shot-send');
       // The sender must not load the agent again: no NODE_OPTIONS, and the SDK switched off.

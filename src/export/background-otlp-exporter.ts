@@ -8,6 +8,7 @@ import { EXPORT_WORKER_FILE } from '../agent-files';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
+import type { KeepBody } from './delivery';
 import { READY, type ExportReply } from './worker-messages';
 import { isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
 import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
@@ -51,6 +52,8 @@ export class BackgroundOtlpExporter implements SpanExporter {
   private readonly sockets = new Set<Socket>();
   private agent?: Agent;
   private readonly request: OneShotRequest;
+  /** Bodies a batch holds for the exit path: the worker gets a copy of those (its own is moved to it). */
+  private readonly kept = new WeakSet<Uint8Array>();
 
   constructor(private readonly config: OtlpExporterConfig) {
     const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
@@ -117,11 +120,20 @@ export class BackgroundOtlpExporter implements SpanExporter {
     for (const id of [...this.inWorker]) this.settle(id, { code: ExportResultCode.FAILED, error });
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  /**
+   * `keep` (from the delivery guard) receives the protobuf body: the batch holds it, not its spans, until
+   * the collector answers, and an exit resends it as is (protobuf requests concatenate into one). A
+   * JSON body does not concatenate: the guard keeps those batches' spans.
+   */
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void, keep?: KeepBody): void {
     // Already said in the permission warning: counted, not warned about again.
     if (!this.network) return resultCallback({ code: ExportResultCode.FAILED, error: Object.assign(new Error(NETWORK_DENIED), { reported: true }) });
     const body = this.serializer.serializeRequest(spans);
     if (!body) return resultCallback({ code: ExportResultCode.FAILED, error: new Error('nothing to send') });
+    if (keep && this.config.protocol !== 'http/json') {
+      keep(body);
+      this.kept.add(body);
+    }
     const id = this.nextId++;
     this.pending.set(id, resultCallback);
     // Until the worker is ready (it starts in a busy, loaded process too) and once the process is
@@ -141,11 +153,19 @@ export class BackgroundOtlpExporter implements SpanExporter {
     if (!worker) return this.sendInThread(id, body);
     this.inWorker.add(id);
     if (this.holds > 0) worker.ref();
-    // The upstream protobuf serializer writes each request into a buffer of its own: when the body spans
-    // its whole buffer, the buffer moves to the worker (no copy); a view on a larger one is copied.
-    const buffer = body.buffer;
-    const whole = buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === buffer.byteLength;
-    worker.postMessage({ id, body }, whole ? [buffer] : []);
+    // The upstream serializers write each request into a buffer of their own (the protobuf one sized by an
+    // estimate, the body a view on its start): the whole buffer moves to the worker, the view with it. A
+    // view posted without its buffer would be copied, and a structured clone copies the whole buffer
+    // (measured: most of the main thread's cost per batch after serialization).
+    // A body the batch holds for the exit path stays here: an exact copy moves.
+    const sent = this.kept.has(body) ? body.slice() : body;
+    const buffer = sent.buffer;
+    try {
+      worker.postMessage({ id, body: sent }, buffer instanceof ArrayBuffer ? [buffer] : []);
+    } catch {
+      // A buffer Node keeps for itself (its Buffer pool) cannot move: it is copied instead.
+      worker.postMessage({ id, body: sent });
+    }
   }
 
   private sendInThread(id: number, body: Uint8Array): void {
