@@ -1,6 +1,6 @@
 // Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
-import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { EXIT_SENDER_FILE } from './agent-files';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
@@ -8,17 +8,6 @@ import type { Destination } from './export/exporters';
 import { mayStartChildProcess, mayUseNetwork, NETWORK_DENIED } from './export/permissions';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
-
-/** Counts ended spans, so the agent flushes only when there is something new to deliver. */
-export class EndedSpanCounter implements SpanProcessor {
-  ended = 0;
-  onStart(_span: Span, _parentContext: Context): void {}
-  onEnd(_span: ReadableSpan): void {
-    this.ended++;
-  }
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
 
 type Outcome = 'done' | 'timeout';
 
@@ -83,7 +72,6 @@ export class Lifecycle {
   constructor(
     /** The trace pipeline, once the first span has built it. */
     private readonly pipeline: () => TracePipeline | undefined,
-    private readonly counter: EndedSpanCounter,
     private readonly flushTimeoutMillis: number,
     private readonly signals: readonly SignalPipeline[] = [],
   ) {}
@@ -93,11 +81,21 @@ export class Lifecycle {
   }
 
   /**
+   * Spans given to the destinations so far: the agent flushes only when there is something new to
+   * deliver. Counted by the span processors themselves (no extra processor called for every span).
+   */
+  private endedSpans(): number {
+    let n = 0;
+    for (const { tracker } of this.destinations) n += tracker.received;
+    return n;
+  }
+
+  /**
    * Delivers every ended span, waiting at most the flush timeout. `final`: the process ends after this
    * flush (or when it times out), so an exporter may send from the main thread.
    */
   async forceFlush({ final = false } = {}): Promise<Outcome> {
-    this.flushedAt = this.counter.ended;
+    this.flushedAt = this.endedSpans();
     const destinations = this.destinations;
     if (final) destinations.forEach((d) => d.exporter.prepareFinalFlush());
     // The span processors send everything and wait for the answers; then the exporters (and the metrics and logs pipelines) settle.
@@ -154,7 +152,7 @@ export class Lifecycle {
   private onBeforeExit(): void {
     this.processSpan?.end({ exitCode: currentExitCode() });
     const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
-    if (this.counter.ended === this.flushedAt && !signalsPending) {
+    if (this.endedSpans() === this.flushedAt && !signalsPending) {
       // A signal the program sent itself while its main script ran is caught by the agent's
       // listener but only dispatched when the loop next polls: give it that one poll, so the process
       // still dies by it (without the agent it would have died at once). Only when no other

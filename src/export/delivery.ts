@@ -29,6 +29,8 @@ export class InFlightBatch {
 export class DeliveryTracker {
   /** Ended, sampled spans not yet handed to the exporter (the span processor's queue, oldest first). */
   queued: ReadableSpan[] = [];
+  /** Ended, sampled spans given to this destination (queued or dropped): the lifecycle flushes when it grows. */
+  received = 0;
   /** Batches in an export that has not completed. */
   readonly inFlight = new Set<InFlightBatch>();
   delivered = 0;

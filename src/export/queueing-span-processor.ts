@@ -42,6 +42,7 @@ export class QueueingSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    this.tracker.received++;
     const queue = this.tracker.queued;
     if (queue.length >= this.options.maxQueueSize) {
       this.tracker.droppedQueueFull++;
