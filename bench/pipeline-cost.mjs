@@ -1,6 +1,8 @@
 // What each recorded span costs the whole process: span-rate.cjs at BENCH_RATE spans/s (default 20k) for
 // BENCH_SECONDS (default 5), BENCH_ATTRIBUTES per span (default 8, as bench/pipeline.mjs), under no agent, this agent, the official register, and this agent to a collector
-// that never answers; rounds interleaved, medians. CPU per span = (CPU of the variant - CPU without an agent) / spans.
+// that never answers; rounds interleaved, medians. CPU per span = (CPU of the variant - CPU without an agent) / spans,
+// whole process: each agent's startup included (large for the official register), unlike bench/pipeline.mjs's figure.
+// For before/after comparisons of this agent's builds in one run (BENCH_BASELINE_AGENT), not for the ratio.
 // Prints a table; does not touch RESULTS.md (the bench suite owns it).
 import {
   AGENT_ARGS, FAIR_ENV, OFFICIAL_ARGS, die, fmt, int, makeAppDir, median, progress, progressDone, requireDist, table,
