@@ -80,8 +80,7 @@ function startOnce(options: AgentOptions): AgentHandle {
 
   // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts; the resource
   // now when metrics or logs need it.
-  const { EndedSpanCounter, Lifecycle } = require('./lifecycle') as typeof import('./lifecycle');
-  const counter = new EndedSpanCounter();
+  const { Lifecycle } = require('./lifecycle') as typeof import('./lifecycle');
   let pipeline: TracePipeline | undefined;
   let resource: Resource | undefined;
   const getResource = () => (resource ??= (require('./sdk/resource') as typeof import('./sdk/resource')).buildResource(config, readAppPackage()));
@@ -99,7 +98,7 @@ function startOnce(options: AgentOptions): AgentHandle {
   const buildPipeline = () => {
     if (pipeline) return pipeline.provider;
     const { createTracePipeline } = require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider');
-    pipeline = createTracePipeline(config, getResource(), [counter]);
+    pipeline = createTracePipeline(config, getResource());
     return pipeline.provider;
   };
   const { DeferredPropagator, DeferredTracerProvider } = require('./sdk/deferred') as typeof import('./sdk/deferred');
@@ -115,7 +114,7 @@ function startOnce(options: AgentOptions): AgentHandle {
     // Instrumentations built before the meter provider hold no-op meters; later ones get the global one.
     for (const instrumentation of instrumentations.instances) instrumentation.setMeterProvider(metrics.getMeterProvider());
   }
-  const lifecycle = new Lifecycle(() => pipeline, counter, config.flushTimeoutMillis, signals);
+  const lifecycle = new Lifecycle(() => pipeline, config.flushTimeoutMillis, signals);
   lifecycle.install();
   if (wantsProcessSpan(config, inherited.context !== undefined)) {
     buildPipeline();

@@ -1,6 +1,6 @@
 // Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
-import { SpanStatusCode, trace, type Context } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { EXIT_SENDER_FILE } from './agent-files';
 import { describeError, warn } from './logging';
 import type { ProcessSpan } from './process-context';
@@ -8,17 +8,6 @@ import type { Destination } from './export/exporters';
 import { mayStartChildProcess, mayUseNetwork, NETWORK_DENIED } from './export/permissions';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
-
-/** Counts ended spans, so the agent flushes only when there is something new to deliver. */
-export class EndedSpanCounter implements SpanProcessor {
-  ended = 0;
-  onStart(_span: Span, _parentContext: Context): void {}
-  onEnd(_span: ReadableSpan): void {
-    this.ended++;
-  }
-  async forceFlush(): Promise<void> {}
-  async shutdown(): Promise<void> {}
-}
 
 type Outcome = 'done' | 'timeout';
 
@@ -83,7 +72,6 @@ export class Lifecycle {
   constructor(
     /** The trace pipeline, once the first span has built it. */
     private readonly pipeline: () => TracePipeline | undefined,
-    private readonly counter: EndedSpanCounter,
     private readonly flushTimeoutMillis: number,
     private readonly signals: readonly SignalPipeline[] = [],
   ) {}
@@ -93,11 +81,21 @@ export class Lifecycle {
   }
 
   /**
+   * Spans given to the destinations so far: the agent flushes only when there is something new to
+   * deliver. Counted by the span processors themselves (no extra processor called for every span).
+   */
+  private endedSpans(): number {
+    let n = 0;
+    for (const { tracker } of this.destinations) n += tracker.received;
+    return n;
+  }
+
+  /**
    * Delivers every ended span, waiting at most the flush timeout. `final`: the process ends after this
    * flush (or when it times out), so an exporter may send from the main thread.
    */
   async forceFlush({ final = false } = {}): Promise<Outcome> {
-    this.flushedAt = this.counter.ended;
+    this.flushedAt = this.endedSpans();
     const destinations = this.destinations;
     if (final) destinations.forEach((d) => d.exporter.prepareFinalFlush());
     // The span processors send everything and wait for the answers; then the exporters (and the metrics and logs pipelines) settle.
@@ -125,7 +123,7 @@ export class Lifecycle {
     if (this.lossesReported) return;
     this.lossesReported = true;
     for (const { tracker } of this.destinations) {
-      const undelivered = tracker.undelivered().length;
+      const undelivered = tracker.undeliveredCount();
       const summary = tracker.lossSummary();
       if (summary === undefined && undelivered === 0) continue;
       const why = tracker.lastError ? `last error: ${tracker.lastError}` : `no answer within OTEL_AGENT_FLUSH_TIMEOUT=${this.flushTimeoutMillis} ms`;
@@ -154,7 +152,7 @@ export class Lifecycle {
   private onBeforeExit(): void {
     this.processSpan?.end({ exitCode: currentExitCode() });
     const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
-    if (this.counter.ended === this.flushedAt && !signalsPending) {
+    if (this.endedSpans() === this.flushedAt && !signalsPending) {
       // A signal the program sent itself while its main script ran is caught by the agent's
       // listener but only dispatched when the loop next polls: give it that one poll, so the process
       // still dies by it (without the agent it would have died at once). Only when no other
@@ -183,11 +181,10 @@ export class Lifecycle {
     this.processSpan?.end({ exitCode: code });
     this.startExitClock();
     for (const destination of this.destinations) {
-      const spans = destination.tracker.undelivered();
       const remaining = (this.exitDeadline ?? 0) - Date.now();
-      if (spans.length === 0 || remaining <= 0) continue;
+      if (destination.tracker.undeliveredCount() === 0 || remaining <= 0) continue;
       try {
-        if (deliverSync(destination, spans, remaining)) destination.tracker.markAllDelivered();
+        if (deliverSync(destination, remaining)) destination.tracker.markAllDelivered();
       } catch (err) {
         destination.tracker.lastError = describeError(err);
       }
@@ -244,14 +241,14 @@ function isMainThread(): boolean {
   return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
 }
 
-/** Delivers spans without the event loop; true when they arrived. */
-function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMillis: number): boolean {
-  const { config } = destination;
+/** Delivers the destination's undelivered spans without the event loop; true when they arrived. */
+function deliverSync(destination: Destination, timeoutMillis: number): boolean {
+  const { config, tracker } = destination;
   switch (config.kind) {
     case 'file': {
       const inner = destination.exporter.inner as { exportSync?: (s: ReadableSpan[]) => boolean };
       // A file exporter is built eagerly (see createDestinations), so exportSync is at hand.
-      return inner.exportSync?.(spans) ?? false;
+      return inner.exportSync?.(tracker.undelivered()) ?? false;
     }
     case 'otlp': {
       if (!mayUseNetwork()) {
@@ -264,8 +261,18 @@ function deliverSync(destination: Destination, spans: ReadableSpan[], timeoutMil
       }
       const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
       const serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
-      const body = serializer.serializeRequest(spans);
-      if (!body) return false;
+      // Batches in flight hold their protobuf bodies; the spans still held are serialized now.
+      // Concatenated protobuf requests are one request with all their resource spans (repeated
+      // fields append), so a single send carries them all.
+      const bodies = tracker.undeliveredBodies();
+      const spans = tracker.undelivered();
+      if (spans.length > 0) {
+        const rest = serializer.serializeRequest(spans);
+        if (!rest) return false;
+        bodies.push(rest);
+      }
+      if (bodies.length === 0) return false;
+      const body = bodies.length === 1 ? bodies[0] : Buffer.concat(bodies);
       const { encodeExitInput } = require('./export/exit-sender') as typeof import('./export/exit-sender');
       const { requestFor } = require('./export/one-shot-send') as typeof import('./export/one-shot-send');
       // The sender must not load the agent again: no NODE_OPTIONS, and the SDK switched off.

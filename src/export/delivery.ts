@@ -4,15 +4,35 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { describeError, warn } from '../logging';
 
 /**
+ * One batch handed to the exporter and not answered yet. An exporter that serializes the batch hands
+ * the request body back (`keep`): the batch then holds the body, and the spans (their attributes,
+ * events, links) can be collected while the collector answers; an exit resends the body as is.
+ */
+export class InFlightBatch {
+  readonly count: number;
+  /** The spans, until the exporter has serialized them. */
+  spans?: readonly ReadableSpan[];
+  /** The request body for the collector, once serialized (OTLP protobuf, also for gRPC). */
+  body?: Uint8Array;
+
+  constructor(spans: readonly ReadableSpan[]) {
+    this.spans = spans;
+    this.count = spans.length;
+  }
+}
+
+/**
  * Counts every span a destination was given: queued, in flight, delivered, dropped (and why), failed.
  * Spans are tracked per batch, not one by one: the queue is an array the span processor owns, and an
- * export in flight is its batch array.
+ * export in flight is one InFlightBatch.
  */
 export class DeliveryTracker {
   /** Ended, sampled spans not yet handed to the exporter (the span processor's queue, oldest first). */
   queued: ReadableSpan[] = [];
+  /** Ended, sampled spans given to this destination (queued or dropped): the lifecycle flushes when it grows. */
+  received = 0;
   /** Batches in an export that has not completed. */
-  readonly inFlight = new Set<readonly ReadableSpan[]>();
+  readonly inFlight = new Set<InFlightBatch>();
   delivered = 0;
   droppedQueueFull = 0;
   failed = 0;
@@ -23,11 +43,18 @@ export class DeliveryTracker {
     private readonly maxQueueSize: number,
   ) {}
 
-  /** Spans that were ended but are not known to be delivered: what an exit must still send. */
+  /** Undelivered spans still held as spans (queued, or in flight and not serialized): what an exit must still serialize and send. */
   undelivered(): ReadableSpan[] {
     const out: ReadableSpan[] = [];
-    for (const batch of this.inFlight) for (const span of batch) out.push(span);
+    for (const batch of this.inFlight) if (batch.body === undefined && batch.spans) for (const span of batch.spans) out.push(span);
     for (const span of this.queued) out.push(span);
+    return out;
+  }
+
+  /** Request bodies of batches in flight: an exit resends them as they are. */
+  undeliveredBodies(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const batch of this.inFlight) if (batch.body !== undefined) out.push(batch.body);
     return out;
   }
 
@@ -40,7 +67,7 @@ export class DeliveryTracker {
 
   undeliveredCount(): number {
     let n = this.queued.length;
-    for (const batch of this.inFlight) n += batch.length;
+    for (const batch of this.inFlight) n += batch.count;
     return n;
   }
 
@@ -53,8 +80,16 @@ export class DeliveryTracker {
   }
 }
 
+/** Receives a batch's serialized request body: the batch holds it instead of its spans from then on. */
+export type KeepBody = (body: Uint8Array) => void;
+
 /** What the guard needs from an exporter beyond the SpanExporter interface (all optional). */
-export type ExporterWithExtras = SpanExporter & { release?(): void; prepareFinalFlush?(): void };
+export type ExporterWithExtras = SpanExporter & {
+  /** `keep` is passed by the guard; an exporter that serializes may hand it the body it sends. */
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void, keep?: KeepBody): void;
+  release?(): void;
+  prepareFinalFlush?(): void;
+};
 
 export interface GuardOptions {
   /** An export without an answer after this long counts as failed (OTEL_BSP_EXPORT_TIMEOUT). */
@@ -82,23 +117,30 @@ export class GuardedExporter implements SpanExporter {
     return this.tracker.destination;
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  /** `batch`: the span processor's record when it already tracks the batch (waiting for the resource). */
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void, batch = new InFlightBatch(spans)): void {
     const t = this.tracker;
-    t.inFlight.add(spans);
+    t.inFlight.add(batch);
     // A batch sent by the final flush is reported by the loss summary at exit only: one warning.
     const quiet = this.ending;
     let timer: NodeJS.Timeout | undefined;
     let settled = false;
+    // No closure here refers to `spans`: once serialized, they are not held until the answer.
     const done = (result: ExportResult) => {
       if (settled) return;
       settled = true;
       if (timer) clearTimeout(timer);
       // A batch the exit path already delivered is no longer in flight: not counted twice.
-      if (t.inFlight.delete(spans)) {
-        if (result.code === ExportResultCode.SUCCESS) t.delivered += spans.length;
-        else this.fail(spans.length, result.error, quiet);
+      if (t.inFlight.delete(batch)) {
+        if (result.code === ExportResultCode.SUCCESS) t.delivered += batch.count;
+        else this.fail(batch.count, result.error, quiet);
       }
       resultCallback(result);
+    };
+    const keep: KeepBody = (body) => {
+      if (settled) return;
+      batch.body = body;
+      batch.spans = undefined;
     };
     const { exportTimeoutMillis } = this.options;
     if (exportTimeoutMillis !== undefined && exportTimeoutMillis > 0) {
@@ -107,7 +149,7 @@ export class GuardedExporter implements SpanExporter {
       timer.unref();
     }
     try {
-      this.inner.export(spans, done);
+      this.inner.export(spans, done, keep);
     } catch (err) {
       done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
     }

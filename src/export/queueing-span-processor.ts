@@ -3,7 +3,7 @@ import { context, TraceFlags, type Context } from '@opentelemetry/api';
 import { suppressTracing, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { BatchConfig } from '../config';
-import type { DeliveryTracker, GuardedExporter } from './delivery';
+import { InFlightBatch, type DeliveryTracker, type GuardedExporter } from './delivery';
 
 export interface QueueOptions extends BatchConfig {
   /**
@@ -28,7 +28,7 @@ export class QueueingSpanProcessor implements SpanProcessor {
   /** Spans in batches waiting for the resource's asynchronous attributes before their export. */
   private waiting = 0;
   /** Batches whose resource has settled, waiting for a free slot (already counted as in flight). */
-  private resolved: ReadableSpan[][] = [];
+  private resolved: InFlightBatch[] = [];
   /** Waiters for the next answer (flushes). */
   private idleWaiters: (() => void)[] = [];
 
@@ -42,6 +42,7 @@ export class QueueingSpanProcessor implements SpanProcessor {
 
   onEnd(span: ReadableSpan): void {
     if (this.stopped || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    this.tracker.received++;
     const queue = this.tracker.queued;
     if (queue.length >= this.options.maxQueueSize) {
       this.tracker.droppedQueueFull++;
@@ -66,7 +67,7 @@ export class QueueingSpanProcessor implements SpanProcessor {
     const { maxExportBatchSize, maxConcurrentExports, maxQueueSize } = this.options;
     while (this.resolved.length > 0 && this.exporting < maxConcurrentExports) {
       const batch = this.resolved.shift()!;
-      if (this.tracker.inFlight.has(batch)) this.exportBatch(batch);
+      if (this.tracker.inFlight.has(batch)) this.exportBatch(batch.spans as ReadableSpan[], batch);
     }
     for (;;) {
       const queue = this.tracker.queued;
@@ -89,11 +90,12 @@ export class QueueingSpanProcessor implements SpanProcessor {
   }
 
   /** A resource still detecting (container.id) is awaited, as the SDK does; the batch counts as in flight meanwhile. */
-  private exportWhenResolved(batch: ReadableSpan[], resolved: Promise<void>): void {
-    this.waiting += batch.length;
+  private exportWhenResolved(spans: ReadableSpan[], resolved: Promise<void>): void {
+    const batch = new InFlightBatch(spans);
+    this.waiting += batch.count;
     this.tracker.inFlight.add(batch);
     const go = () => {
-      this.waiting -= batch.length;
+      this.waiting -= batch.count;
       // Delivered by the exit path meanwhile: nothing left to send.
       if (this.tracker.inFlight.has(batch)) this.resolved.push(batch);
       this.exportReady(this.idleWaiters.length > 0);
@@ -102,7 +104,7 @@ export class QueueingSpanProcessor implements SpanProcessor {
     resolved.then(go, go);
   }
 
-  private exportBatch(batch: ReadableSpan[]): void {
+  private exportBatch(spans: ReadableSpan[], batch?: InFlightBatch): void {
     this.exporting++;
     let answered = false;
     const onAnswer = (_result: ExportResult) => {
@@ -113,7 +115,9 @@ export class QueueingSpanProcessor implements SpanProcessor {
       this.exportReady(this.idleWaiters.length > 0);
       this.wake();
     };
-    context.with(suppressTracing(context.active()), () => this.exporter.export(batch, onAnswer));
+    // Arguments, not a closure: a closure here would share its scope with onAnswer and hold the spans
+    // until the answer, when the exporter has long serialized them.
+    context.with(suppressTracing(context.active()), this.exporter.export, this.exporter, spans, onAnswer, batch);
   }
 
   private wake(): void {

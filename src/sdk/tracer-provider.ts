@@ -64,7 +64,7 @@ export interface TracePipeline {
   destinations: Destination[];
 }
 
-/** `extraProcessors` run after the exporting ones (e.g. the lifecycle's ended-span counter). */
+/** `extraProcessors` run after the exporting ones (the destinations count their own spans for the lifecycle). */
 export function createTracePipeline(config: AgentConfig, resource: Resource, extraProcessors: SpanProcessor[] = []): TracePipeline {
   const destinations = createDestinations(config.traceExporters, config.batch);
   const spanProcessors: SpanProcessor[] = destinations.map((d) => d.processor);

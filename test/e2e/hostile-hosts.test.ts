@@ -354,6 +354,36 @@ describe('hostile hosts, export side', () => {
       }
     });
   });
+
+  describe('batches in flight at exit', () => {
+    it('process.exit() with batches awaiting an answer: their request bodies are resent with the queued spans, none lost', async () => {
+      const service = uniqueService('in-flight');
+      // The collector records each request at once and answers late: the first batches are still in flight at the exit.
+      receiver.setBehavior({ kind: 'delay', ms: 1500 });
+      try {
+        const app = `
+  const { trace } = require('@opentelemetry/api');
+  const tracer = trace.getTracer('in-flight');
+  // Two full batches (512) go out at once; 176 stay queued.
+  for (let i = 0; i < 1200; i++) tracer.startSpan('span-' + i).end();
+  setTimeout(() => {
+    console.log('bye');
+    process.exit(3);
+  }, 300);
+  `;
+        const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: service, OTEL_AGENT_FLUSH_TIMEOUT: '10000' };
+        const [withAgent, without] = await Promise.all([run({ 'app.cjs': app }, { agent: true, env }), run({ 'app.cjs': app }, { agent: false, env })]);
+        expectSameBehaviour(withAgent, without);
+        expect(warningsOf(withAgent.stderr)).toEqual([]);
+        const names = mine(service)(receiver.spans).map((s) => s.name);
+        // Every span arrived; the batches in flight arrived twice (once from the exporter, once resent at the exit).
+        expect(new Set(names).size).toBe(1200);
+        expect(names.length).toBeGreaterThan(1200);
+      } finally {
+        receiver.setBehavior({ kind: 'ok' });
+      }
+    });
+  });
 });
 
 describe('hostile hosts, the host itself', () => {

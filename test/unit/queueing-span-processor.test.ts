@@ -2,7 +2,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { DeliveryTracker, GuardedExporter } from '../../src/export/delivery';
+import { DeliveryTracker, GuardedExporter, type ExporterWithExtras } from '../../src/export/delivery';
 import { QueueingSpanProcessor } from '../../src/export/queueing-span-processor';
 
 /** An exporter that answers only when told to, so the test decides when a batch completes. */
@@ -84,6 +84,30 @@ describe('QueueingSpanProcessor', () => {
     expect(tracker.failed).toBe(0);
     expect(tracker.delivered).toBe(6);
     expect(accounted()).toBe(6);
+  });
+
+  it('a batch whose exporter kept its serialized body holds the body, not its spans, until the answer', () => {
+    const tracker = new DeliveryTracker('test', 10);
+    const answers: ((r: ExportResult) => void)[] = [];
+    const serializing: ExporterWithExtras = {
+      export: (spans, answer, keep) => {
+        keep?.(new Uint8Array(spans.length));
+        answers.push(answer);
+      },
+      shutdown: async () => {},
+    };
+    const processor = new QueueingSpanProcessor(new GuardedExporter(serializing, tracker), tracker, { maxQueueSize: 10, maxExportBatchSize: 4, scheduledDelayMillis: 60_000, exportTimeoutMillis: 30_000, maxConcurrentExports: 2 });
+    const tracer = new TracerProvider({ spanProcessors: [processor] }).getTracer('t');
+    for (let i = 0; i < 6; i++) tracer.startSpan(`s${i}`).end();
+    // The first batch (4) is in flight as a body; 2 spans are still queued.
+    expect(tracker.undeliveredCount()).toBe(6);
+    expect(tracker.undeliveredBodies().map((b) => b.length)).toEqual([4]);
+    expect(tracker.undelivered().map((s) => s.name)).toEqual(['s4', 's5']);
+    expect([...tracker.inFlight].every((batch) => batch.spans === undefined)).toBe(true);
+    answers[0]({ code: ExportResultCode.SUCCESS });
+    expect(tracker.delivered).toBe(4);
+    expect(tracker.undeliveredBodies()).toEqual([]);
+    expect(tracker.undeliveredCount()).toBe(2);
   });
 
   it('a synchronous exporter (a trace file) takes a burst batch by batch: nothing is dropped', () => {

@@ -6,7 +6,7 @@ import { resolveConfig, type AgentConfig } from '../../config';
 import { readAppPackage } from '../../environment';
 import { recognizeCommand } from '../../instrumentations/child-process/known-commands';
 import { INSTRUMENTATIONS } from '../../instrumentations/registry';
-import { EndedSpanCounter, Lifecycle } from '../../lifecycle';
+import { Lifecycle } from '../../lifecycle';
 import { setLogLevel, warn } from '../../logging';
 import { readInheritedContext } from '../../process-context';
 import { capArgs, executableBaseName, redactCommand } from '../../redaction';
@@ -83,9 +83,8 @@ export function startCommandSpan(command: string, args: readonly string[], env: 
 
   // The process detector would describe this launcher, not the command: the span's own attributes do that.
   const resource = buildResource({ ...config, resourceDetectors: config.resourceDetectors.filter((d) => d !== 'process') }, commandPackage(command, env, cwd));
-  const counter = new EndedSpanCounter();
-  const pipeline = createTracePipeline(config, resource, [counter]);
-  const lifecycle = new Lifecycle(() => pipeline, counter, config.flushTimeoutMillis);
+  const pipeline = createTracePipeline(config, resource);
+  const lifecycle = new Lifecycle(() => pipeline, config.flushTimeoutMillis);
 
   const redacted = config.redaction.enabled ? redactCommand(command, args, config.redaction.extraFlags) : [...args];
   const capped = capArgs([command, ...redacted], MAX_COMMAND_BYTES);
