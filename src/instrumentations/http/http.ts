@@ -229,7 +229,9 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       if (this[kServer] !== undefined || this[kClient] !== undefined) instrumentation.onEvent(this, event, arg);
       // Listeners run in the span's context; without listeners there is nothing to run.
       const events = this._events;
-      if (events === undefined || events[event] === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      // Already in the span's context (emitted from the handler, or from a tick it scheduled, as a response's
+      // 'finish' usually is): no switch needed (context.active is ~10x cheaper than context.with).
+      if (events === undefined || events[event] === undefined || context.active() === ctx) return original.apply(this, arguments as unknown as unknown[]);
       return context.with(ctx, callEmit, undefined, original, this, arguments);
     };
     markWrapped(emit, original);
