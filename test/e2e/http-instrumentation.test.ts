@@ -260,6 +260,32 @@ describe('filters, header capture, redaction, propagation, frameworks\' routes',
   });
 });
 
+describe('context in the listeners a handler adds, recording or not', () => {
+  for (const sampler of ['parentbased_always_on', 'always_off']) {
+    it(`OTEL_TRACES_SAMPLER=${sampler}: req's 'data' and 'end' listeners run in the request's context and a call from there carries it; a throwing handler on an excluded URL runs once`, async () => {
+      const run = await runApp({
+        files: { 'app.cjs': fixture('listener-context.cjs') },
+        entry: 'app.cjs',
+        packages: ['@opentelemetry/api'],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: `listeners-${sampler}`, OTEL_TRACES_SAMPLER: sampler, OTEL_NODE_EXCLUDED_URLS: '^/excluded-throw$' },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      const seen = JSON.parse(lines[0]) as { received: string; handler: string; data: string[]; end: string; nested: string };
+      const [, traceId, parentId, flags] = seen.received.split('-');
+      expect(flags).toBe(sampler === 'always_off' ? '00' : '01');
+      expect(seen.handler).toBe(traceId);
+      expect(seen.data).toEqual([traceId]);
+      expect(seen.end).toBe(traceId);
+      // The nested call's parent is the server span (a new span id in the same trace).
+      expect(seen.nested).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-${flags}$`));
+      expect(seen.nested.split('-')[2]).not.toBe(parentId);
+      expect(lines.slice(1)).toEqual(['uncaught excluded boom', 'excluded handler runs 1']);
+    });
+  }
+});
+
 describe('metrics', () => {
   it('OTEL_METRICS_EXPORTER set: http.server.request.duration and http.client.request.duration with the conventions\' attributes and buckets', async () => {
     const { run } = await traced(fixture('features.cjs'), 'features-metrics', { OTEL_METRICS_EXPORTER: 'console' }, 8, { packages: ['@opentelemetry/core', '@opentelemetry/api'] });

@@ -47,6 +47,10 @@ const REQUEST_SETTER: TextMapSetter<http.ClientRequest> = {
   },
 };
 
+// Span options shared by every request (the SDK only reads them).
+const SERVER_SPAN = { kind: SpanKind.SERVER };
+const CLIENT_SPAN = { kind: SpanKind.CLIENT };
+
 // Static helpers handed to context.with (no closure per call).
 function callEmit(original: Emit, self: unknown, args: IArguments): boolean {
   return original.apply(self, args as unknown as unknown[]);
@@ -169,35 +173,37 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
 
   private incoming(original: Emit, server: unknown, args: IArguments, req: http.IncomingMessage & WithState, res: http.ServerResponse & WithState, component: 'http' | 'https'): boolean {
     let ctx: Context;
-    let state: ServerState;
+    let state: ServerState | undefined;
     try {
       if (this.excluded.length > 0 && this.isExcluded(req.url ?? '/')) {
         ctx = suppressTracing(ROOT_CONTEXT);
-        req[kContext] = ctx;
-        res[kContext] = ctx;
-        return context.with(ctx, callEmit, undefined, original, server, args);
-      }
-      const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-      const method = req.method || 'GET';
-      const span = this.tracer.startSpan(method, { kind: SpanKind.SERVER }, parent);
-      const recording = span.isRecording();
-      let attributes: Attributes | undefined;
-      if (recording || this.metrics) attributes = serverStartAttributes(req, component, this.redactor);
-      if (recording) {
-        if (this.captureServerRequest) this.captureServerRequest(attributes!, (name) => req.headers[name]);
-        span.setAttributes(attributes!);
-      }
-      const rpcMetadata = { type: RPCType.HTTP as const, span };
-      ctx = setRPCMetadata(trace.setSpan(parent, span), rpcMetadata);
-      state = { span, recording, rpcMetadata, method, startTime: 0, ended: false };
-      if (this.metrics) {
-        state.startTime = performance.now();
-        state.metricAttributes = { 'http.request.method': attributes!['http.request.method'], 'url.scheme': component, 'network.protocol.version': req.httpVersion };
+      } else {
+        const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+        const method = req.method || 'GET';
+        const span = this.tracer.startSpan(method, SERVER_SPAN, parent);
+        const recording = span.isRecording();
+        if (!recording && !this.metrics) {
+          // Nothing to record or measure (sampler off): the span only propagates. No RPC metadata (only the
+          // end of a recording span reads the route), no state, nothing to do at the end.
+          ctx = trace.setSpan(parent, span);
+        } else {
+          const attributes = serverStartAttributes(req, component, this.redactor);
+          if (recording) {
+            if (this.captureServerRequest) this.captureServerRequest(attributes, (name) => req.headers[name]);
+            span.setAttributes(attributes);
+          }
+          const rpcMetadata = { type: RPCType.HTTP as const, span };
+          ctx = setRPCMetadata(trace.setSpan(parent, span), rpcMetadata);
+          state = { span, recording, rpcMetadata, method, startTime: 0, ended: false };
+          if (this.metrics) {
+            state.startTime = performance.now();
+            state.metricAttributes = { 'http.request.method': attributes['http.request.method'], 'url.scheme': component, 'network.protocol.version': req.httpVersion };
+          }
+          res[kServer] = state;
+        }
       }
       req[kContext] = ctx;
       res[kContext] = ctx;
-      // A span that records nothing and no duration to measure: nothing to do at the end.
-      if (recording || this.metrics) res[kServer] = state;
     } catch (err) {
       this._diag.debug('server span not started', err);
       return original.apply(server, args as unknown as unknown[]);
@@ -206,7 +212,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       return context.with(ctx, callEmit, undefined, original, server, args);
     } catch (err) {
       // A handler that throws: the span records it and ends; the error goes on to the program unchanged.
-      this.endServerWithError(state, err);
+      if (state !== undefined) this.endServerWithError(state, err);
       throw err;
     }
   }
@@ -229,7 +235,9 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       if (this[kServer] !== undefined || this[kClient] !== undefined) instrumentation.onEvent(this, event, arg);
       // Listeners run in the span's context; without listeners there is nothing to run.
       const events = this._events;
-      if (events === undefined || events[event] === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      // Already in the span's context (emitted from the handler, or from a tick it scheduled, as a response's
+      // 'finish' usually is): no switch needed (context.active is ~10x cheaper than context.with).
+      if (events === undefined || events[event] === undefined || context.active() === ctx) return original.apply(this, arguments as unknown as unknown[]);
       return context.with(ctx, callEmit, undefined, original, this, arguments);
     };
     markWrapped(emit, original);
@@ -333,7 +341,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
         if (info === undefined || (instrumentation.excluded.length > 0 && instrumentation.isExcluded(info.urlFull))) {
           return original.apply(this, arguments as unknown as unknown[]);
         }
-        span = instrumentation.tracer.startSpan(info.name, { kind: SpanKind.CLIENT }, parent);
+        span = instrumentation.tracer.startSpan(info.name, CLIENT_SPAN, parent);
         const recording = span.isRecording();
         let attributes: Attributes | undefined;
         if (recording || instrumentation.metrics) attributes = clientStartAttributes(info);
