@@ -315,15 +315,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   }
 
   private endServerWithError(state: ServerState, err: unknown): void {
-    if (state.ended) return;
-    state.ended = true;
-    const type = errorType(err);
-    recordError(state.span, err, type);
-    state.span.end();
-    if (this.metrics && state.metricAttributes) {
-      state.metricAttributes['error.type'] = type;
-      this.serverDuration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
-    }
+    this.endWithError(state, err, this.serverDuration);
   }
 
   /** http.request / https.request: a client span, its context injected into the request headers. */
@@ -424,6 +416,11 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   }
 
   private endClientWithError(state: ClientState, err: unknown): void {
+    this.endWithError(state, err, this.clientDuration);
+  }
+
+  /** A failed request or response: the span ends once, with the error's code as error.type. */
+  private endWithError(state: ServerState | ClientState, err: unknown, duration: Histogram): void {
     if (state.ended) return;
     state.ended = true;
     const type = errorType(err);
@@ -431,7 +428,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     state.span.end();
     if (this.metrics && state.metricAttributes) {
       state.metricAttributes['error.type'] = type;
-      this.clientDuration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
+      duration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
     }
   }
 }
