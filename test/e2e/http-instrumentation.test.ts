@@ -174,23 +174,24 @@ describe('express', () => {
 
   it('the agent names the route itself with no span per middleware; upstream names it the same with its middleware spans on', async () => {
     const app = fixture('express-app.cjs');
-    const agent = await traced(app, 'express-agent', {}, 6, { packages: ['express'] });
-    expect(agent.run.stdout).toBe('/users/42 200 {"id":"42"}\n/api/items/7 200 item 7\n/nothing 404 <!DOCTYPE ht\n');
+    const agent = await traced(app, 'express-agent', {}, 8, { packages: ['express'] });
+    expect(agent.run.stdout).toBe('/users/42 200 {"id":"42"}\n/api/items/7 200 item 7\n/orgs/alice/repos/9 200 repo 9\n/nothing 404 <!DOCTYPE ht\n');
     expect(serverSpans(agent.spans)).toEqual([
       { name: 'GET', route: undefined, status: 404 },
       { name: 'GET /api/items/:item', route: '/api/items/:item', status: 200 },
+      { name: 'GET /orgs/:org/repos/:repo', route: '/orgs/:org/repos/:repo', status: 200 },
       { name: 'GET /users/:id', route: '/users/:id', status: 200 },
     ]);
     expect(agent.spans.filter((s) => /express|router/.test(s.scope.name))).toEqual([]);
 
-    const upstream = await traced(app, 'express-upstream', { OTEL_AGENT_HTTP_INSTRUMENTATION: 'upstream', OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 6, { packages: ['express'] });
+    const upstream = await traced(app, 'express-upstream', { OTEL_AGENT_HTTP_INSTRUMENTATION: 'upstream', OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 8, { packages: ['express'] });
     expect(upstream.run.stdout).toBe(agent.run.stdout);
     expect(serverSpans(upstream.spans)).toEqual(serverSpans(agent.spans));
     expect(upstream.spans.filter((s) => /express|router/.test(s.scope.name)).length).toBeGreaterThan(3);
   });
 
   it('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true brings upstream\'s middleware spans back under the agent\'s server span', async () => {
-    const { spans } = await traced(fixture('express-app.cjs'), 'express-middleware', { OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 6, { packages: ['express'] });
+    const { spans } = await traced(fixture('express-app.cjs'), 'express-middleware', { OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 8, { packages: ['express'] });
     const middleware = spans.filter((s) => /express|router/.test(s.scope.name));
     expect(middleware.length).toBeGreaterThan(3);
     const server = spans.find((s) => s.kind === SERVER && s.name === 'GET /users/:id')!;

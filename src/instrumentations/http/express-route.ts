@@ -7,15 +7,62 @@ import type { ExpressRouteConfig } from './types';
 import { PACKAGE_VERSION } from './version';
 
 type Dispatch = (this: { path?: unknown }, req: { baseUrl?: string }, res: WithState, done: unknown) => unknown;
+type Use = (this: unknown, ...args: unknown[]) => unknown;
 interface RouteModule {
   Route?: { prototype: { dispatch?: Dispatch & { [kWrapped]?: Dispatch } } };
+  /** express 4: the router prototype object itself; router (express 5): the Router class. */
+  Router?: { use?: Use & { [kWrapped]?: Use }; prototype?: { use?: Use & { [kWrapped]?: Use } } };
 }
 
-/** The full route template: the mount path the router saw (req.baseUrl) and the route's own path. */
+/**
+ * Mount paths given to `use` that are not literal (parameters, wildcards, regular expressions). req.baseUrl
+ * holds the values a request matched there (`/orgs/alice`), never the template: those are mapped back to the
+ * templates, and a base that cannot be mapped names no route (values in span names would leak ids and
+ * explode cardinality).
+ */
+const mountTemplates: { template: string; pattern: RegExp; segments: number }[] = [];
+let nonLiteralMount = false;
+
+const isNonLiteral = (segment: string) => /[:*?(]/.test(segment);
+
+function recordMount(path: unknown): void {
+  for (const p of Array.isArray(path) ? path : [path]) {
+    if (p instanceof RegExp) nonLiteralMount = true;
+    if (typeof p !== 'string') continue;
+    const template = p.replace(/\/+$/, '');
+    if (isNonLiteral(template)) nonLiteralMount = true;
+    if (template === '' || mountTemplates.some((m) => m.template === template)) continue;
+    const segments = template.split('/');
+    const source = segments.map((segment) => (isNonLiteral(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+    mountTemplates.push({ template, pattern: new RegExp(`^${source}(?=/|$)`, 'i'), segments: segments.length });
+    // Longer mounts first: /orgs/:org/teams before /orgs/:org.
+    mountTemplates.sort((a, b) => b.segments - a.segments);
+  }
+}
+
+/** req.baseUrl with each mount replaced by the path it was mounted with; undefined when it cannot be mapped. */
+function baseTemplate(baseUrl: string): string | undefined {
+  // Only literal mounts so far: the base is its own template (the common case, no work per request).
+  if (!nonLiteralMount) return baseUrl;
+  let rest = baseUrl;
+  let out = '';
+  while (rest !== '') {
+    const mount = mountTemplates.find((m) => m.pattern.test(rest));
+    if (!mount) return undefined;
+    out += mount.template;
+    rest = rest.replace(mount.pattern, '');
+  }
+  return out;
+}
+
+/** The full route template: the mount path the router saw (req.baseUrl, as templates) and the route's own path. */
 function routeOf(baseUrl: string | undefined, path: unknown): string | undefined {
   const own = typeof path === 'string' ? path : Array.isArray(path) ? path.map(String).join(',') : undefined;
   if (own === undefined) return undefined;
-  return baseUrl ? `${baseUrl}${own === '/' ? '' : own}` || '/' : own;
+  if (!baseUrl) return own;
+  const base = baseTemplate(baseUrl);
+  if (base === undefined) return undefined;
+  return `${base}${own === '/' ? '' : own}` || '/';
 }
 
 /**
@@ -41,13 +88,34 @@ export class ExpressRouteInstrumentation extends InstrumentationBase<ExpressRout
           const proto = exports?.Route?.prototype;
           const original = proto?.dispatch?.[kWrapped];
           if (proto && original) proto.dispatch = original;
+          const router = exports?.Router?.prototype?.use ? exports.Router.prototype : exports?.Router;
+          const use = router?.use?.[kWrapped];
+          if (router && use) router.use = use;
         },
       ),
     ];
   }
 }
 
+/** Router use(path, ...): remembers the mount path as written (setup time only, never per request). */
+function patchUse(target: { use?: Use & { [kWrapped]?: Use } } | undefined): void {
+  const original = target?.use;
+  if (!target || typeof original !== 'function' || original[kWrapped]) return;
+  const use = function use(this: unknown, ...args: unknown[]) {
+    try {
+      if (typeof args[0] !== 'function') recordMount(args[0]);
+    } catch {
+      // Best effort: an unknown mount only means fewer named routes.
+    }
+    return original.apply(this, args);
+  } as Use & { [kWrapped]?: Use };
+  use[kWrapped] = original;
+  target.use = use;
+}
+
 function patchRoute(exports: RouteModule): void {
+  // express 4 routers are functions whose prototype is express.Router itself; router 2 is a class.
+  patchUse(exports?.Router?.prototype?.use ? exports.Router.prototype : exports?.Router);
   const proto = exports?.Route?.prototype;
   const original = proto?.dispatch;
   if (!proto || typeof original !== 'function' || original[kWrapped]) return;
