@@ -168,6 +168,22 @@ describe('edge cases: each request\'s spans end exactly once, and the program se
   });
 });
 
+describe('headers Node sends while building the request', () => {
+  it('Expect: 100-continue and a raw header array still carry the client span\'s context', async () => {
+    const without = await runApp({ files: { 'app.cjs': fixture('early-headers.cjs') }, entry: 'app.cjs', preload: 'none' });
+    expect(without.stdout).toBe('expect {"tp":null}\narray {"tp":null}\nplain {"tp":null}\n');
+    const { run, spans } = await traced(fixture('early-headers.cjs'), 'early-headers', {}, 6);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[0])).toEqual(['expect', 'array', 'plain']);
+    for (const line of lines) {
+      const tp = JSON.parse(line.slice(line.indexOf(' ') + 1)).tp as string;
+      const [, traceId, spanId] = tp.split('-');
+      const client = spans.find((s) => s.kind === CLIENT && s.spanId === spanId);
+      expect(client?.traceId, line).toBe(traceId);
+    }
+  });
+});
+
 describe('express', () => {
   const serverSpans = (spans: ReceivedSpan[]) =>
     spans.filter((s) => s.kind === SERVER).map((s) => ({ name: s.name, route: s.attributes['http.route'], status: s.attributes['http.response.status_code'] })).sort((a, b) => a.name.localeCompare(b.name));

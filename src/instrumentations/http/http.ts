@@ -59,6 +59,42 @@ function callRequest(original: RequestFn, self: unknown, args: unknown[]): http.
   return original.apply(self, args);
 }
 
+/**
+ * Node sends the headers while building the request when they are given as a raw array or include
+ * `Expect` (100-continue): setHeader afterwards would throw. For those, the propagation headers go into
+ * a copy of the options (never the caller's object) before the request is built. Undefined otherwise:
+ * the common case injects with setHeader on the request, with no copy.
+ */
+function injectBeforeSend(args: unknown[], ctx: Context): unknown[] | undefined {
+  const index = typeof args[0] === 'object' && args[0] !== null && !(args[0] instanceof URL) ? 0 : typeof args[1] === 'object' && args[1] !== null ? 1 : -1;
+  if (index < 0) return undefined;
+  const options = args[index] as { headers?: unknown };
+  const headers = options.headers;
+  if (Array.isArray(headers)) {
+    const out = [...headers] as unknown[];
+    const pairs = out.length > 0 && Array.isArray(out[0]);
+    propagation.inject(ctx, out, {
+      set(carrier, key, value) {
+        if (pairs) carrier.push([key, value]);
+        else carrier.push(key, value);
+      },
+    });
+    return withOptions(args, index, { ...options, headers: out });
+  }
+  if (typeof headers === 'object' && headers !== null && Object.keys(headers).some((k) => k.toLowerCase() === 'expect')) {
+    const out: Record<string, unknown> = { ...(headers as Record<string, unknown>) };
+    propagation.inject(ctx, out);
+    return withOptions(args, index, { ...options, headers: out });
+  }
+  return undefined;
+}
+
+function withOptions(args: unknown[], index: number, options: object): unknown[] {
+  const out = [...args];
+  out[index] = options;
+  return out;
+}
+
 function errorType(err: unknown): string {
   const e = err as { code?: unknown; name?: unknown } | null;
   if (typeof e?.code === 'string' && e.code !== '') return e.code;
@@ -349,8 +385,19 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
         return original.apply(this, arguments as unknown as unknown[]);
       }
       let req: http.ClientRequest & WithState;
+      let args = Array.prototype.slice.call(arguments) as unknown[];
+      let injected = false;
       try {
-        req = context.with(ctx, callRequest, undefined, original, this, Array.prototype.slice.call(arguments)) as http.ClientRequest & WithState;
+        const early = injectBeforeSend(args, ctx);
+        if (early) {
+          args = early;
+          injected = true;
+        }
+      } catch (err) {
+        instrumentation._diag.debug('context not injected', err);
+      }
+      try {
+        req = context.with(ctx, callRequest, undefined, original, this, args) as http.ClientRequest & WithState;
       } catch (err) {
         // Node rejected the arguments: the span says so, and the program sees the same error.
         instrumentation.endClientWithError(state, err);
@@ -359,9 +406,8 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       try {
         req[kContext] = parent;
         req[kClient] = state;
-        propagation.inject(ctx, req, REQUEST_SETTER);
+        if (!injected) propagation.inject(ctx, req, REQUEST_SETTER);
       } catch (err) {
-        // Headers given as a raw array are already rendered: no propagation for this request.
         instrumentation._diag.debug('context not injected', err);
       }
       return req;
