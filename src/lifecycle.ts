@@ -168,7 +168,11 @@ export class Lifecycle {
     void this.forceFlush({ final: true }).then((outcome) => {
       // Past the timeout the process ends with the exit code it was about to have; the exit
       // handler reports what could not be delivered.
-      if (outcome === 'timeout') process.exit();
+      if (outcome === 'timeout') return process.exit();
+      // Delivered. If a beforeExit listener of the program scheduled more work, the process goes on:
+      // its later batches are sent (and retried) as usual, and a later exit gets its own flush time.
+      this.exitDeadline = undefined;
+      this.destinations.forEach((d) => d.exporter.finalFlushSurvived());
     });
   }
 

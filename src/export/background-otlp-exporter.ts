@@ -204,6 +204,11 @@ export class BackgroundOtlpExporter implements SpanExporter {
   }
 
   /** The coming flush ends the process (the lifecycle bounds it by the flush timeout). */
+  /** The process went on after the final flush: retries and the worker are allowed again. */
+  finalFlushSurvived(): void {
+    this.ending = false;
+  }
+
   prepareFinalFlush(): void {
     this.ending = true;
     if (this.worker && this.pending.size > 0) this.probeCollector();

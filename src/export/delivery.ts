@@ -89,6 +89,7 @@ export type ExporterWithExtras = SpanExporter & {
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void, keep?: KeepBody): void;
   release?(): void;
   prepareFinalFlush?(): void;
+  finalFlushSurvived?(): void;
 };
 
 export interface GuardOptions {
@@ -159,6 +160,12 @@ export class GuardedExporter implements SpanExporter {
   prepareFinalFlush(): void {
     this.ending = true;
     this.inner.prepareFinalFlush?.();
+  }
+
+  /** The process went on after its final flush (a beforeExit listener scheduled more work): back to normal sending. */
+  finalFlushSurvived(): void {
+    this.ending = false;
+    this.inner.finalFlushSurvived?.();
   }
 
   /** Stop holding the process open for answers still awaited (a flush timed out). */
