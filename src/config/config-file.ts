@@ -382,7 +382,7 @@ function batchSettings(s: Obj, at: string, fail: Fail): BatchConfig {
     maxQueueSize,
     maxExportBatchSize,
     scheduledDelayMillis: num(s.schedule_delay) ?? 5000,
-    exportTimeoutMillis: num(s.export_timeout) ?? 30000,
+    exportTimeoutMillis: noLimitAsMax(num(s.export_timeout)) ?? 30000,
   };
 }
 
@@ -421,7 +421,7 @@ function otlpCommon(name: string, s: Obj, at: string, fail: Fail): Omit<OtlpExpo
     protocol: name === 'otlp_grpc' ? 'grpc' : settings.encoding === 'json' ? 'http/json' : 'http/protobuf',
     url,
     headers: headersOf(settings, at, fail),
-    timeoutMillis: num(settings.timeout) ?? DEFAULT_TIMEOUT_MILLIS,
+    timeoutMillis: noLimitAsMax(num(settings.timeout)) ?? DEFAULT_TIMEOUT_MILLIS,
     compression: compression as 'gzip' | 'none',
   };
 }
@@ -546,4 +546,9 @@ function readRedaction(v: unknown, at: string, fail: Fail): AgentConfig['redacti
   const flags = v.extra_flags ?? [];
   if (!Array.isArray(flags)) fail(`${at}/extra_flags`, 'expected a list of flags');
   return { enabled, extraFlags: (flags as unknown[]).map(String) };
+}
+
+/** The schema's 0 means "no limit"; the transport and timers need a number: the largest a timer takes. */
+function noLimitAsMax(ms: number | undefined): number | undefined {
+  return ms === 0 ? 2_147_483_647 : ms;
 }
