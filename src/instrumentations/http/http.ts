@@ -210,13 +210,14 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   private incoming(original: Emit, server: unknown, args: IArguments, req: http.IncomingMessage & WithState, res: http.ServerResponse & WithState, component: 'http' | 'https'): boolean {
     let ctx: Context;
     let state: ServerState | undefined;
+    let span: Span | undefined;
     try {
       if (this.excluded.length > 0 && this.isExcluded(req.url ?? '/')) {
         ctx = suppressTracing(ROOT_CONTEXT);
       } else {
         const parent = propagation.extract(ROOT_CONTEXT, req.headers);
         const method = req.method || 'GET';
-        const span = this.tracer.startSpan(method, SERVER_SPAN, parent);
+        span = this.tracer.startSpan(method, SERVER_SPAN, parent);
         const recording = span.isRecording();
         if (!recording && !this.metrics) {
           // Nothing to record or measure (sampler off): the span only propagates. No RPC metadata (only the
@@ -241,7 +242,10 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       req[kContext] = ctx;
       res[kContext] = ctx;
     } catch (err) {
+      // Unusual input (a framework emitting its own request objects): no span, never a span left open.
       this._diag.debug('server span not started', err);
+      if (res?.[kServer] === state) delete res[kServer];
+      span?.end();
       return original.apply(server, args as unknown as unknown[]);
     }
     try {
