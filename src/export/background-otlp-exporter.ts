@@ -10,7 +10,7 @@ import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
 import type { KeepBody } from './delivery';
 import { READY, type ExportReply } from './worker-messages';
-import { isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
+import { cancelGrpcCalls, isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
 import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
 
 const WORKER = EXPORT_WORKER_FILE;
@@ -272,6 +272,8 @@ export class BackgroundOtlpExporter implements SpanExporter {
     this.holds = 0;
     this.worker?.unref();
     for (const socket of this.sockets) socket.unref();
+    // A gRPC call cannot be unref'd: the main thread's unanswered ones are cancelled (and counted).
+    if (this.config.protocol === 'grpc') cancelGrpcCalls();
   }
 
   async shutdown(): Promise<void> {

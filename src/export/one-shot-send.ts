@@ -70,6 +70,17 @@ export function sendHttpOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (
   });
 }
 
+/** gRPC calls sent from the main thread and not answered yet: a released flush cancels them. */
+const openGrpcCalls = new Set<{ cancel(): void }>();
+
+/**
+ * Cancels the main thread's unanswered gRPC calls (they fail, and are counted): a grpc-js call holds the
+ * event loop until its deadline, which must not keep an ending process alive past the flush timeout.
+ */
+export function cancelGrpcCalls(): void {
+  for (const call of [...openGrpcCalls]) call.cancel();
+}
+
 /** One unary gRPC call on a channel closed right after. */
 export function sendGrpcOnce(req: OneShotRequest, body: Uint8Array): Promise<void> {
   const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
@@ -80,11 +91,13 @@ export function sendGrpcOnce(req: OneShotRequest, body: Uint8Array): Promise<voi
   for (const [k, v] of Object.entries(req.headers)) metadata.set(k, v);
   const identity = (b: Buffer) => b;
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(GRPC_EXPORT_PATH, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + req.timeoutMillis }, (err) => {
+    const call = client.makeUnaryRequest(GRPC_EXPORT_PATH, identity, identity, Buffer.from(body), metadata, { deadline: Date.now() + req.timeoutMillis }, (err) => {
+      openGrpcCalls.delete(call);
       client.close();
       if (err) reject(err);
       else resolve();
     });
+    openGrpcCalls.add(call);
   });
 }
 
