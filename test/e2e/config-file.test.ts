@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeTracesData, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
 import { spawn } from 'node:child_process';
-import { cleanEnv, makeAppDir, REPO_ROOT, runApp } from '../helpers/run-app';
+import { cleanEnv, finished, makeAppDir, REPO_ROOT, runApp } from '../helpers/run-app';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -323,11 +323,7 @@ tracer_provider:
       env: cleanEnv({ RECEIVER: receiver.httpUrl }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const code = await new Promise((resolve) => child.on('close', resolve));
+    const { code, stdout, stderr } = await finished(child);
     expect(code).toBe(0);
     expect(stdout).toContain('parent done');
     expect(stderr).toBe('[otel-agent] warning: --service-name ignored: the configuration file otel.yaml is the whole configuration\n');

@@ -12,35 +12,18 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeMatrix } from '../helpers/node-versions';
 import { normalizeTracesData, startReceiver, type Receiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { cleanEnv, makeAppDir, preloadArgs, REPO_ROOT } from '../helpers/run-app';
+import { cleanEnv, finished, makeAppDir, preloadArgs, REPO_ROOT, type Finished, type RunResult } from '../helpers/run-app';
 import { sharedReceiver } from '../helpers/shared-receiver';
 
 describe('hostile hosts, export side', () => {
-  interface Run {
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-    dir: string;
-  }
+  type Run = RunResult;
 
   /** Runs `entry` with `nodeArgs` before it (the preload included when `agent`), in a fresh app directory. */
   function run(files: Record<string, string>, opts: { agent: boolean; nodeArgs?: string[]; env?: Record<string, string>; timeoutMs?: number; dir?: string; node?: string }): Promise<Run> {
     const dir = opts.dir ?? makeAppDir(files, ['@opentelemetry/api']);
     const args = [...(opts.nodeArgs ?? []), ...(opts.agent ? ['--import', '@org/otel-agent'] : []), 'app.cjs'];
     const child = spawn(opts.node ?? process.execPath, args, { cwd: dir, env: cleanEnv(opts.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal, stdout, stderr, dir });
-      });
-    });
+    return finished(child, opts.timeoutMs ?? 60_000).then((result) => ({ ...result, dir }));
   }
 
   const warningsOf = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('[otel-agent]'));
@@ -395,12 +378,7 @@ describe('hostile hosts, the host itself', () => {
   // An OpenShift-style arbitrary uid with no passwd entry (os.userInfo() throws for it).
   const NO_PASSWD_UID = 1000650000;
 
-  interface Outcome {
-    code: number | null;
-    signal: NodeJS.Signals | null;
-    stdout: string;
-    stderr: string;
-  }
+  type Outcome = Finished;
 
   interface Launch {
     dir: string;
@@ -710,20 +688,14 @@ describe('hostile hosts, the host itself', () => {
       const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-gone-'));
       const out = traceFile();
       // The shell enters the directory and removes it; node then starts in a deleted directory.
-      const run = (agent: boolean) =>
-        new Promise<Outcome>((resolve, reject) => {
-          const node = [process.execPath, ...(agent ? ['--import', register] : []), path.join(dir, 'app.cjs')].map((a) => `'${a}'`).join(' ');
-          const child = spawn('sh', ['-c', `cd '${gone}' && rmdir '${gone}' && exec ${node}`], {
-            env: cleanEnv({ OTEL_EXPORTER_OTLP_TRACES_FILE: out, OTEL_AGENT_PROCESS_SPAN: 'true', OTEL_AGENT_FUNCTION_SPANS: './lib.cjs[work]' }),
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          child.on('error', reject);
-          child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+      const run = (agent: boolean): Promise<Outcome> => {
+        const node = [process.execPath, ...(agent ? ['--import', register] : []), path.join(dir, 'app.cjs')].map((a) => `'${a}'`).join(' ');
+        const child = spawn('sh', ['-c', `cd '${gone}' && rmdir '${gone}' && exec ${node}`], {
+          env: cleanEnv({ OTEL_EXPORTER_OTLP_TRACES_FILE: out, OTEL_AGENT_PROCESS_SPAN: 'true', OTEL_AGENT_FUNCTION_SPANS: './lib.cjs[work]' }),
+          stdio: ['ignore', 'pipe', 'pipe'],
         });
+        return finished(child);
+      };
       const withAgent = await run(true);
       fs.mkdirSync(gone);
       const without = await run(false);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDALONE_FILES } from '../../src/agent-files';
 import { APP_API_1_9 } from '../global-setup';
 import type { ReceivedSpan } from '../helpers/otlp-receiver';
-import { cleanEnv, REPO_ROOT } from '../helpers/run-app';
+import { cleanEnv, finished, REPO_ROOT, type Finished } from '../helpers/run-app';
 import { sharedReceiver } from '../helpers/shared-receiver';
 
 const BUILT = path.join(REPO_ROOT, 'build', 'autoinstrumentation');
@@ -102,20 +102,8 @@ function makeApp(files: Record<string, string>, links: Record<string, string>): 
   return dir;
 }
 
-function run(dir: string, entry: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [entry], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function run(dir: string, entry: string, env: Record<string, string>): Promise<Finished> {
+  return finished(spawn(process.execPath, [entry], { cwd: dir, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
 }
 
 beforeAll(() => {

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KUBERNETES_CLIENT_1 } from '../global-setup';
 import { startReceiver, type Receiver, type ReceivedSpan } from '../helpers/otlp-receiver';
-import { cleanEnv, makeAppDir, REPO_ROOT } from '../helpers/run-app';
+import { cleanEnv, finished, makeAppDir, REPO_ROOT } from '../helpers/run-app';
 
 const CLIENT = 3;
 const STATUS_ERROR = 2;
@@ -96,18 +96,7 @@ function runWithAgent(dir: string, entry: string, args: string[], env: Record<st
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return finished(child, 30_000);
 }
 
 /** The agent's own warnings (import-in-the-middle's "failed to wrap" notice is not one; see the instrumentation's README). */

@@ -7,7 +7,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cleanEnv, REPO_ROOT } from '../helpers/run-app';
+import { cleanEnv, finished, REPO_ROOT, type Finished } from '../helpers/run-app';
 import { startReceiver, type ReceivedSpan, type Receiver } from '../helpers/otlp-receiver';
 import { resolveExecutable } from '../../src/cli/run/command-span';
 
@@ -16,28 +16,9 @@ const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'otel-agent.js');
 const PATH_WITH_NODE = `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`;
 const NPM = resolveExecutable('npm', { PATH: PATH_WITH_NODE });
 
-interface Result {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs argv (a program and its arguments) in `cwd` with a clean environment plus `env`. */
-function exec(argv: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Result> {
-  const child = spawn(argv[0], argv.slice(1), { cwd, env: cleanEnv({ PATH: PATH_WITH_NODE, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+function exec(argv: string[], cwd: string, env: Record<string, string | undefined> = {}): Promise<Finished> {
+  return finished(spawn(argv[0], argv.slice(1), { cwd, env: cleanEnv({ PATH: PATH_WITH_NODE, ...env }), stdio: ['ignore', 'pipe', 'pipe'] }), 50_000);
 }
 
 const underRun = (argv: string[], cwd: string, env: Record<string, string | undefined> = {}, runOptions: string[] = []) =>

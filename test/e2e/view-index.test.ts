@@ -5,19 +5,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cleanEnv, REPO_ROOT } from '../helpers/run-app';
+import { cleanEnv, finished, REPO_ROOT, type Finished } from '../helpers/run-app';
 import { CHROMIUM, openPage, type Page } from '../helpers/chromium';
 import { FILES, SPANS_PER_TRACE, TRACES, traceIdOf, writeTraceFolder } from '../helpers/trace-folder';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'otel-agent.js');
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function cli(args: string[]): Promise<Finished> {
+  return finished(spawn(process.execPath, [CLI, ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 let tmp: string;

@@ -1,8 +1,9 @@
 // Runs a small app in its own Node process with the agent loaded exactly as a user loads it.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -22,12 +23,35 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
-export interface RunResult {
+/** How a child process ended, and what it printed. */
+export interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+export interface RunResult extends Finished {
   dir: string;
+}
+
+/**
+ * Collects a child's stdout and stderr (spawned with both piped) until it closes. With `timeoutMs`, a child
+ * still running then is killed (SIGKILL), so a hang fails the test instead of stalling the suite.
+ */
+export function finished(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs?: number): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
 }
 
 /** A fresh app directory whose node_modules links to this package and the requested ones. */
@@ -78,16 +102,5 @@ export function runApp(options: RunOptions): Promise<RunResult> {
   const { args, nodeOptions } = preloadArgs(options.preload ?? 'import');
   const env = cleanEnv({ ...options.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) });
   const child = spawn(options.node ?? process.execPath, [...args, options.entry, ...(options.args ?? [])], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timeout = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timeout);
-      resolve({ code, signal, stdout, stderr, dir });
-    });
-  });
+  return finished(child, options.timeoutMs ?? 30_000).then((result) => ({ ...result, dir }));
 }
