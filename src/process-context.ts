@@ -1,9 +1,27 @@
 // Context across processes: the trace context a process inherits in TRACEPARENT, and the span of the whole process.
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, trace, type Context, type ContextManager, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Context, type ContextManager, type Span, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { showValue } from './config/env-reader';
 import { workingDirectory } from './environment';
-import { capArgs, redactArgs, secretFlagsFor } from './redaction';
+import { capArgs, MAX_COMMAND_BYTES, redactArgs, secretFlagsFor } from './redaction';
+
+/** The W3C keys, upper-cased (the environment carrier). */
+const W3C_ENV_KEYS = ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE'];
+
+/** `traceparent` -> `TRACEPARENT`; `x-b3-traceid` -> `X_B3_TRACEID` (the environment carrier's names). */
+const toEnvName = (key: string) => key.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+
+/**
+ * Puts `ctx` into `env` (changed in place) for a process about to start: the inherited W3C keys, the
+ * propagator's own keys and `alsoRemove` are dropped first, so inherited values are replaced, never mixed
+ * with the new ones.
+ */
+export function injectIntoEnvironment(env: NodeJS.ProcessEnv, ctx: Context, propagator: Pick<TextMapPropagator, 'inject' | 'fields'>, alsoRemove: readonly string[] = []): void {
+  const carrier: Record<string, string> = {};
+  propagator.inject(ctx, carrier, defaultTextMapSetter);
+  for (const key of [...W3C_ENV_KEYS, ...propagator.fields().map(toEnvName), ...alsoRemove]) delete env[key];
+  for (const [key, value] of Object.entries(carrier)) env[toEnvName(key)] = value;
+}
 
 export interface InheritedContext {
   /** The parent of the process's spans, when a valid TRACEPARENT (or BAGGAGE) was inherited. */
@@ -56,7 +74,7 @@ export class ProcessSpan {
     const script = process.argv[1];
     const secretFlags = script ? secretFlagsFor(script) : [];
     const cwd = workingDirectory();
-    const commandArgs = capArgs([process.argv0, ...(script ? [script] : []), ...redactArgs(process.argv.slice(2), secretFlags)], 4096).args;
+    const commandArgs = capArgs([process.argv0, ...(script ? [script] : []), ...redactArgs(process.argv.slice(2), secretFlags)], MAX_COMMAND_BYTES).args;
     const span = tracer.startSpan(
       name ?? (script ? path.basename(script) : 'node'),
       {

@@ -376,6 +376,9 @@ export function redactCommand(file: string, args: readonly string[], extraValueF
   return out;
 }
 
+/** The default cap on a recorded command line (process.command_args), in UTF-8 bytes. */
+export const MAX_COMMAND_BYTES = 4096;
+
 /**
  * Caps arguments to `maxBytes` UTF-8 bytes in total (counting one separator between arguments):
  * the argument that crosses the limit is cut at a character boundary, and later ones are dropped.

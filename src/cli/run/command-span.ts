@@ -8,13 +8,10 @@ import { recognizeCommand } from '../../instrumentations/child-process/known-com
 import { INSTRUMENTATIONS } from '../../instrumentations/registry';
 import { Lifecycle } from '../../lifecycle';
 import { setLogLevel, warn } from '../../logging';
-import { readInheritedContext } from '../../process-context';
-import { capArgs, executableBaseName, redactCommand } from '../../redaction';
+import { injectIntoEnvironment, readInheritedContext } from '../../process-context';
+import { capArgs, executableBaseName, MAX_COMMAND_BYTES, redactCommand } from '../../redaction';
 import { buildResource, type AppPackage } from '../../sdk/resource';
 import { createPropagator, createTracePipeline, type TracePipeline } from '../../sdk/tracer-provider';
-
-/** As for child-process spans: process.command_args is capped to this many bytes. */
-const MAX_COMMAND_BYTES = 4096;
 
 /** How the command ended. */
 export interface CommandOutcome {
@@ -105,17 +102,9 @@ export function startCommandSpan(command: string, args: readonly string[], env: 
   return { env: environmentWithSpan(env, config, trace.setSpan(parent, span)), end: (outcome) => (ended ??= endCommandSpan(span, outcome, pipeline, lifecycle)) };
 }
 
-/** The environment carrier's names: `traceparent` -> `TRACEPARENT`, `x-b3-traceid` -> `X_B3_TRACEID`. */
-const toEnvName = (key: string) => key.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
-
 function environmentWithSpan(env: NodeJS.ProcessEnv, config: AgentConfig, ctx: Context): NodeJS.ProcessEnv {
-  const propagator = createPropagator(config.propagators);
   const out: NodeJS.ProcessEnv = { ...env };
-  // The inherited values are replaced, never mixed with this span's.
-  for (const key of ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE', ...propagator.fields().map(toEnvName)]) delete out[key];
-  const carrier: Record<string, string> = {};
-  propagator.inject(ctx, carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
-  for (const [key, value] of Object.entries(carrier)) out[toEnvName(key)] = value;
+  injectIntoEnvironment(out, ctx, createPropagator(config.propagators));
   return out;
 }
 

@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { absolutePath, workingDirectory } from '../../environment';
+import { injectIntoEnvironment } from '../../process-context';
 import { EXIT_SENDER_FILE } from '../../agent-files';
-import { capArgs, executableBaseName, isShell, redactCommand, shellScriptIndex, simpleCommandOf } from '../../redaction';
+import { capArgs, executableBaseName, isShell, MAX_COMMAND_BYTES, redactCommand, shellScriptIndex, simpleCommandOf } from '../../redaction';
 import { applyRules, type RuleMatch } from './command-rules';
 import {
   ATTR_CHILD_PROCESS_FUNCTION,
@@ -35,9 +36,7 @@ import { recognizeCommand } from './known-commands';
 import type { ChildProcessInstrumentationConfig } from './types';
 
 const VERSION = '0.1.0';
-export const DEFAULT_MAX_COMMAND_LENGTH = 4096;
-/** The W3C keys, upper-cased (the environment-variable carrier). Inherited values are always replaced. */
-const W3C_ENV_KEYS = ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE'];
+export const DEFAULT_MAX_COMMAND_LENGTH = MAX_COMMAND_BYTES;
 /** The agent's own sender process at exit (src/lifecycle.ts) is not traced. */
 const AGENT_EXIT_SENDER = EXIT_SENDER_FILE;
 
@@ -141,17 +140,10 @@ function environmentWithContext(base: NodeJS.ProcessEnv, ctx: Context): NodeJS.P
   const env: NodeJS.ProcessEnv = {};
   // Node builds the child's environment with for...in ("prototype values are intentionally included").
   for (const key in base) env[key] = base[key];
-  const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
   // The process-span name names the process started with it, not its children (they name theirs after their program).
-  const remove = new Set([...W3C_ENV_KEYS, ...propagation.fields().map(toEnvName), 'OTEL_AGENT_PROCESS_SPAN_NAME']);
-  for (const key of remove) delete env[key];
-  for (const [key, value] of Object.entries(carrier)) env[toEnvName(key)] = value;
+  injectIntoEnvironment(env, ctx, propagation, ['OTEL_AGENT_PROCESS_SPAN_NAME']);
   return env;
 }
-
-/** `traceparent` -> `TRACEPARENT`; `x-b3-traceid` -> `X_B3_TRACEID` (the environment carrier's names). */
-const toEnvName = (key: string) => key.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
 
 /** How a child ended: exit code, signal, or an error (spawn failure, sync timeout, ...). */
 interface Outcome {
