@@ -5,6 +5,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import { EXPORT_WORKER_FILE } from '../agent-files';
+import { workingDirectory } from '../environment';
 import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../logging';
@@ -13,15 +14,13 @@ import { READY, type ExportReply } from './worker-messages';
 import { cancelGrpcCalls, isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
 import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
 
-const WORKER = EXPORT_WORKER_FILE;
 /** How long after the first span the gRPC worker starts: longer than a short command lives. */
 const WORKER_START_DELAY_MS = 50;
 
 /**
  * The upstream OTLP exporters hold the event loop while a request or a retry is pending: with a slow
- * or unreachable collector a finished program would wait for them (seconds). Here the network part
- * runs in a worker that does not keep the process alive; the lifecycle holds it only while it
- * deliberately flushes, bounded by the flush timeout.
+ * or unreachable collector a finished program would wait for them (seconds). Here nothing holds the
+ * process open except a flush the lifecycle makes on purpose, bounded by the flush timeout.
  *
  * HTTP batches are posted from the main thread, one attempt each, on keep-alive connections that hold
  * the process open only while a flush waits for them. The worker (a second isolate: its own heap,
@@ -74,13 +73,13 @@ export class BackgroundOtlpExporter implements SpanExporter {
     if (this.worker) return this.worker;
     if (!this.useWorker) return undefined;
     // A worker's bootstrap needs the working directory: a program that deleted its own cannot start one.
-    if (!hasWorkingDirectory()) {
+    if (workingDirectory() === undefined) {
       this.useWorker = false;
       return undefined;
     }
     const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
     // No preloads in the worker: the agent must not trace its own exports.
-    const worker = new Worker(WORKER, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
+    const worker = new Worker(EXPORT_WORKER_FILE, { workerData: this.config, execArgv: [], env: { ...process.env, OTEL_SDK_DISABLED: 'true' }, stdout: false, stderr: false });
     worker.on('message', (message: ExportReply | typeof READY) => {
       if (message === READY) {
         if (this.worker === worker) this.workerReady = true;
@@ -282,14 +281,5 @@ export class BackgroundOtlpExporter implements SpanExporter {
     await this.worker?.terminate();
     this.worker = undefined;
     this.agent?.destroy();
-  }
-}
-
-function hasWorkingDirectory(): boolean {
-  try {
-    process.cwd();
-    return true;
-  } catch {
-    return false;
   }
 }
