@@ -140,7 +140,7 @@ export const rssMiB = (report) => report.usage.maxRSS / 1024;
  * was full (...); ...; M delivered"), summed over destinations. No line means nothing was lost: reported: false.
  */
 export function parseLossLine(stderr) {
-  const out = { reported: false, dropped: 0, queueFull: 0, tooSlow: 0, refused: 0, undelivered: 0, delivered: undefined, lines: [] };
+  const out = { reported: false, dropped: 0, queueFull: 0, refused: 0, undelivered: 0, delivered: undefined, lines: [] };
   for (const line of stderr.split('\n')) {
     const m = /^\[otel-agent\] warning: spans lost for (.+?): (.*)$/.exec(line);
     if (!m) continue;
@@ -148,20 +148,19 @@ export function parseLossLine(stderr) {
     out.lines.push(line);
     const num = (re) => Number(re.exec(m[2])?.[1] ?? 0);
     out.queueFull += num(/(\d+) dropped because the queue was full/);
-    out.tooSlow += num(/(\d+) dropped because the collector was too slow/);
     out.refused += num(/(\d+) not accepted by/);
     out.undelivered += num(/(\d+) undelivered when the process ended/);
     const d = /(\d+) delivered$/.exec(m[2]);
     if (d) out.delivered = (out.delivered ?? 0) + Number(d[1]);
   }
-  out.dropped = out.queueFull + out.tooSlow + out.refused + out.undelivered;
+  out.dropped = out.queueFull + out.refused + out.undelivered;
   return out;
 }
 
-/** The agent's reasons, summed over runs: queue full / collector too slow / refused / undelivered at exit. */
+/** The agent's reasons, summed over runs: queue full / refused / undelivered at exit. */
 export function reasons(rs) {
   const sum = (key) => rs.reduce((n, r) => n + r.loss[key], 0);
-  const parts = [['queue full', 'queueFull'], ['collector too slow', 'tooSlow'], ['not accepted', 'refused'], ['undelivered at exit', 'undelivered']]
+  const parts = [['queue full', 'queueFull'], ['not accepted', 'refused'], ['undelivered at exit', 'undelivered']]
     .filter(([, key]) => sum(key) > 0)
     .map(([label, key]) => `${label} ${int(sum(key))}`);
   return parts.length ? parts.join(', ') : 'none';
