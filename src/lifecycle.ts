@@ -55,7 +55,6 @@ function withTimeout(work: Promise<unknown>, ms: number, progress?: () => number
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
 
-
 export class Lifecycle {
   private flushedAt = 0;
   /** Metrics and logs get one final flush when the loop first drains. */
