@@ -34,7 +34,6 @@ const VARIANTS = [
   { name: 'official', args: OFFICIAL_ARGS, env: FAIR_ENV, tracing: true },
 ];
 const AGENTS = VARIANTS.filter((v) => v.tracing);
-const byName = (name) => VARIANTS.find((v) => v.name === name);
 const elapsed = (t) => `${((Date.now() - t) / 1000).toFixed(0)} s`;
 
 /** One run of span-rate.cjs: spans created, delivered, the agent's losses, CPU after startup, peak RSS, exit time. */

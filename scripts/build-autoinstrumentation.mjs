@@ -125,7 +125,9 @@ function resolveSpec(spec, fromDir) {
   for (const req of [createRequire(path.join(fromDir, 'x.js')), rootRequire, autoRequire]) {
     try {
       return req.resolve(spec);
-    } catch {}
+    } catch {
+      // not resolvable from here: try the next place
+    }
   }
   return undefined;
 }

@@ -25,7 +25,7 @@ export function makeDirectories(dir: string): void {
       // ENOTDIR: some ancestor is a file; walking on up finds it and names it.
       if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === current) throw pathError(current, err);
       if (missing.length >= MAX_NEW_DIRECTORIES) {
-        throw new Error(`more than ${MAX_NEW_DIRECTORIES} directories would have to be created above ${current}`);
+        throw new Error(`more than ${MAX_NEW_DIRECTORIES} directories would have to be created above ${current}`, { cause: err });
       }
       missing.push(current);
       continue;

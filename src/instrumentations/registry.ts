@@ -33,7 +33,6 @@ const GLOBAL_TRIGGERS: Record<string, { modules: string[]; globals: string[] }> 
 /** `options`: from a configuration file (instrumentation/development.js.<id>), in the class's own names. */
 function createUpstream(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number], options?: Record<string, unknown>): Instrumentation {
   // Resolved lazily so a program that never loads e.g. `pg` never loads its instrumentation.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(resolveUpstream(row.pkg)) as Record<string, new (config?: object) => Instrumentation>;
   const Class = mod[row.className];
   if (typeof Class !== 'function') throw new Error(`${row.pkg} has no export ${row.className}`);

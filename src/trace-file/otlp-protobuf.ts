@@ -199,10 +199,9 @@ function exportTraceServiceRequestType(): ProtobufJs.Type {
   if (requestType === undefined) {
     let protobuf: typeof ProtobufJs;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       protobuf = require('protobufjs') as typeof ProtobufJs;
     } catch (err) {
-      throw new Error(`decoding kops trace files needs the protobufjs package: ${(err as Error).message}`);
+      throw new Error(`decoding kops trace files needs the protobufjs package: ${(err as Error).message}`, { cause: err });
     }
     requestType = protobuf.Root.fromJSON(SCHEMA).lookupType(
       'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest',

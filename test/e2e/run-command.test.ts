@@ -109,7 +109,12 @@ describe.skipIf(!NPM)('otel-agent run with the real npm CLI', () => {
     const below = new Set([npmProcess.spanId]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const s of spans) if (s.parentSpanId && below.has(s.parentSpanId) && !below.has(s.spanId)) below.add(s.spanId), (grew = true);
+      for (const s of spans) {
+        if (s.parentSpanId && below.has(s.parentSpanId) && !below.has(s.spanId)) {
+          below.add(s.spanId);
+          grew = true;
+        }
+      }
     }
     expect(below.size).toBe(spans.length - 1);
     expect(spans.find((s) => s.name === 'child.js')!.resource['service.name']).toBe('fixture-scripts');

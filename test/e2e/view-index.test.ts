@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cleanEnv, finished, REPO_ROOT, type Finished } from '../helpers/run-app';
 import { CHROMIUM, openPage, type Page } from '../helpers/chromium';
-import { FILES, SPANS_PER_TRACE, TRACES, traceIdOf, writeTraceFolder } from '../helpers/trace-folder';
+import { SPANS_PER_TRACE, TRACES, traceIdOf, writeTraceFolder } from '../helpers/trace-folder';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'otel-agent.js');
 

@@ -59,7 +59,7 @@ export async function openPage(url: string): Promise<Page> {
   const pageErrors: string[] = [];
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   ws.addEventListener('message', (event) => {
-    const msg = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: any; result?: unknown; error?: { message: string } };
+    const msg = JSON.parse(String(event.data)) as { id?: number; method?: string; params?: { exceptionDetails?: { exception?: { description?: string }; text?: string } }; result?: unknown; error?: { message: string } };
     if (msg.method === 'Runtime.exceptionThrown') pageErrors.push(msg.params?.exceptionDetails?.exception?.description ?? msg.params?.exceptionDetails?.text);
     if (msg.id === undefined) return;
     const p = pending.get(msg.id);

@@ -99,6 +99,8 @@ function richDoc(): OtlpTracesData {
   };
 }
 
+// Decoded OTLP JSON, read field by field in the assertions below.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 /** Re-encodes the document's spans with the upstream protobuf serializer and decodes the bytes again. */

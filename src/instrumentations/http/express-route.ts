@@ -130,7 +130,6 @@ function patchRoute(exports: RouteModule): void {
     } catch {
       // Naming the route is best effort; the request goes on either way.
     }
-    // eslint-disable-next-line prefer-rest-params
     return original.apply(this, arguments as unknown as Parameters<Dispatch>);
   } as Dispatch & { [kWrapped]?: Dispatch };
   dispatch[kWrapped] = original;

@@ -172,7 +172,6 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     this.patchServerEmit(exports.Server.prototype, component);
     const request = this.wrapRequest(exports.request as unknown as RequestFn, component);
     const get = function get(this: unknown) {
-      // eslint-disable-next-line prefer-rest-params
       const req = request.apply(this, arguments as unknown as unknown[]);
       req.end();
       return req;
@@ -197,7 +196,6 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     const target = proto as { emit: Emit & WithWrapped };
     const original = target.emit;
     if (original[kWrapped]) return;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
     const emit = function emit(this: unknown, event: string | symbol, req: unknown, res: unknown): boolean {
       if (event !== 'request') return original.apply(this, arguments as unknown as unknown[]);
@@ -267,7 +265,6 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     const target = proto as { emit: Emit & WithWrapped };
     if (Object.prototype.hasOwnProperty.call(target, 'emit') && target.emit[kWrapped]) return;
     const original = target.emit;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
     const emit = function emit(this: WithState & { _events?: Record<string | symbol, unknown> }, event: string | symbol, arg: unknown): boolean {
       const ctx = this[kContext];
@@ -360,7 +357,6 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
 
   /** http.request / https.request: a client span, its context injected into the request headers. */
   private wrapRequest(original: RequestFn, component: 'http' | 'https'): RequestFn {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const instrumentation = this;
     const request = function request(this: unknown, input: unknown, extra: unknown): http.ClientRequest {
       const parent = context.active();
