@@ -64,15 +64,15 @@ export interface TracePipeline {
   destinations: Destination[];
 }
 
-/** `extraProcessors` run after the exporting ones (the destinations count their own spans for the lifecycle). */
-export function createTracePipeline(config: AgentConfig, resource: Resource, extraProcessors: SpanProcessor[] = []): TracePipeline {
+/** One span processor per destination; each counts its own spans for the lifecycle. */
+export function createTracePipeline(config: AgentConfig, resource: Resource): TracePipeline {
   const destinations = createDestinations(config.traceExporters, config.batch);
   const spanProcessors: SpanProcessor[] = destinations.map((d) => d.processor);
   const provider = new TracerProvider({
     resource,
     sampler: createSampler(config.sampler),
     spanLimits: config.spanLimits,
-    spanProcessors: [...spanProcessors, ...extraProcessors],
+    spanProcessors,
   });
   return { provider, destinations };
 }

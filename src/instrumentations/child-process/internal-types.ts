@@ -24,22 +24,6 @@ export const ATTR_PROCESS_EXIT_SIGNAL = 'process.exit.signal';
 export const ATTR_PROCESS_COMMAND_ARGS_TRUNCATED = 'process.command_args_truncated';
 /** Not in the semantic conventions: which child_process function started the child (`spawn`, `execSync`, ...). */
 export const ATTR_CHILD_PROCESS_FUNCTION = 'child_process.function';
-/** kubectl/virtctl attributes (k8s.namespace.name is a semantic convention; the others are this agent's). */
-export const ATTR_K8S_NAMESPACE_NAME = 'k8s.namespace.name';
-export const ATTR_K8S_RESOURCE = 'k8s.resource';
-export const ATTR_K8S_OBJECT_NAME = 'k8s.object.name';
-export const ATTR_K8S_MANIFEST_FILE = 'k8s.manifest.file';
-
-/** The call's arguments rewritten to carry a copied options object (or left as they were). */
-export interface PreparedCall {
-  args: unknown[];
-  /** The options as Node will read them (the copy when one was made). */
-  options: Record<string, unknown> | undefined;
-  /** Where the copy goes, or undefined when the arguments cannot be rewritten safely (then they are passed unchanged). */
-  optionsIndex: number | undefined;
-  file: unknown;
-  fileArgs: unknown;
-}
 
 /** What the child runs, as the instrumentation records it. */
 export interface CommandDescription {

@@ -1,7 +1,7 @@
 // Commands the instrumentation understands: kubectl and virtctl get a subcommand span name and
 // Kubernetes attributes parsed from their (already redacted) arguments.
 import { executableBaseName } from '../../redaction';
-import { ATTR_K8S_MANIFEST_FILE, ATTR_K8S_NAMESPACE_NAME, ATTR_K8S_OBJECT_NAME, ATTR_K8S_RESOURCE } from './internal-types';
+import { ATTR_K8S_MANIFEST_FILE, ATTR_K8S_NAMESPACE_NAME, ATTR_K8S_OBJECT_NAME, ATTR_K8S_RESOURCE } from '../kubernetes/semconv';
 
 export interface RecognizedCommand {
   name: string;

@@ -14,6 +14,8 @@ export const ATTR_K8S_LABEL_SELECTOR = 'k8s.label_selector';
 export const ATTR_K8S_STATUS_REASON = 'k8s.status.reason';
 export const ATTR_K8S_STATUS_CODE = 'k8s.status.code';
 export const ATTR_K8S_DISCOVERY = 'k8s.discovery';
+/** The manifest file a kubectl/virtctl command applies (child-process spans; not a semantic convention). */
+export const ATTR_K8S_MANIFEST_FILE = 'k8s.manifest.file';
 
 // Watches.
 export const ATTR_K8S_WATCH_EVENT_COUNT = 'k8s.watch.event_count';
