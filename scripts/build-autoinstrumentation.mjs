@@ -24,7 +24,7 @@ const AUTO_DIR = path.dirname(rootRequire.resolve('@opentelemetry/auto-instrumen
 const autoRequire = createRequire(path.join(AUTO_DIR, 'index.js'));
 
 const { UPSTREAM_INSTRUMENTATIONS } = rootRequire(path.join(DIST, 'instrumentations', 'upstream', 'table.js'));
-const { STANDALONE_FILES } = rootRequire(path.join(DIST, 'agent-files.js'));
+const { STANDALONE_FILES } = rootRequire(path.join(DIST, 'runtime', 'agent-files.js'));
 const { INSTRUMENTATIONS } = rootRequire(path.join(DIST, 'instrumentations', 'registry.js'));
 const pkgJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
@@ -165,11 +165,11 @@ async function main() {
     { in: path.join(DIST, 'preload.js'), out: path.join(OUT, ENTRY) },
     ...STANDALONE_FILES.map((file) => ({ in: file, out: path.join(OUT, path.relative(DIST, file)) })),
   ];
-  // The agent's code learns that it runs bundled (src/bundled.ts).
+  // The agent's code learns that it runs bundled (src/runtime/bundled.ts).
   const bundledFlag = {
     name: 'bundled-flag',
     setup(build) {
-      build.onLoad({ filter: /[\\/]bundled\.js$/ }, (args) => (args.path === path.join(DIST, 'bundled.js') ? { contents: 'exports.BUNDLED = true;', loader: 'js' } : undefined));
+      build.onLoad({ filter: /[\\/]bundled\.js$/ }, (args) => (args.path === path.join(DIST, 'runtime', 'bundled.js') ? { contents: 'exports.BUNDLED = true;', loader: 'js' } : undefined));
     },
   };
   for (const entry of agentEntries) {

@@ -1,10 +1,10 @@
 // Starts the agent once per process: configuration, instrumentations, pipeline, lifecycle.
 import type { Resource } from '@opentelemetry/resources';
 import { resolveConfig, type AgentConfig, type AgentOptions } from './config';
-import { readAppPackage } from './environment';
+import { readAppPackage } from './runtime/environment';
 import { INSTRUMENTATIONS } from './instrumentations/registry';
 import { startInstrumentations } from './instrumentations/loader';
-import { describeError, info, setLogLevel, warn } from './logging';
+import { describeError, info, setLogLevel, warn } from './runtime/logging';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -80,12 +80,12 @@ function startOnce(options: AgentOptions): AgentHandle {
 
   // The SDK (sdk-trace, resources, exporters) is loaded when the first span starts; the resource
   // now when metrics or logs need it.
-  const { Lifecycle } = require('./lifecycle') as typeof import('./lifecycle');
+  const { Lifecycle } = require('./lifecycle/lifecycle') as typeof import('./lifecycle/lifecycle');
   let pipeline: TracePipeline | undefined;
   let resource: Resource | undefined;
   const getResource = () => (resource ??= (require('./sdk/resource') as typeof import('./sdk/resource')).buildResource(config, readAppPackage()));
   // A TRACEPARENT from the parent process is the parent of this process's own spans.
-  const { readInheritedContext, createContextManager, ProcessSpan } = require('./process-context') as typeof import('./process-context');
+  const { readInheritedContext, createContextManager, ProcessSpan } = require('./context/process-context') as typeof import('./context/process-context');
   const inherited = readInheritedContext(process.env);
   if (inherited.warning) warn(inherited.warning);
   const { context, metrics, propagation, trace, ROOT_CONTEXT } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
@@ -106,7 +106,7 @@ function startOnce(options: AgentOptions): AgentHandle {
     new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
   );
   trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
-  (require('./other-sdk') as typeof import('./other-sdk')).watchForOtherSdk(config.logLevel);
+  (require('./runtime/other-sdk') as typeof import('./runtime/other-sdk')).watchForOtherSdk(config.logLevel);
 
   let signals: SignalPipeline[] = [];
   if (config.metricsExporters.length > 0 || config.logsExporters.length > 0) {

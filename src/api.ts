@@ -1,6 +1,6 @@
 // The programmatic entry: `import { startAgent } from '@org/otel-agent/api'` for code-based set-up.
 import { start, currentAgent, type AgentHandle } from './agent';
-import { warn } from './logging';
+import { warn } from './runtime/logging';
 import type { AgentOptions } from './config';
 
 export type { AgentHandle } from './agent';

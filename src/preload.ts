@@ -11,7 +11,7 @@ if (nodeIsSupported(process.versions.node)) {
 } else {
   // Nothing else is loaded (the OpenTelemetry SDK 3 line itself needs Node 22.15): the logger only,
   // which also survives a closed stderr.
-  (require('./logging') as typeof import('./logging')).warn(
+  (require('./runtime/logging') as typeof import('./runtime/logging')).warn(
     `Node.js ${process.versions.node} is not supported (needs >= ${MIN_NODE.join('.')}); tracing is off and the program runs untouched`,
   );
 }

@@ -11,7 +11,7 @@ if (existsSync(BUNDLED)) {
     require(BUNDLED);
   } catch (err) {
     // A damaged install must not stop the program: the unbundled agent is next to it (it starts once at most).
-    (require('./logging') as typeof import('./logging')).warn(`the bundled agent (${BUNDLED}) failed to load, using dist/ instead: ${err instanceof Error ? err.message : String(err)}`);
+    (require('./runtime/logging') as typeof import('./runtime/logging')).warn(`the bundled agent (${BUNDLED}) failed to load, using dist/ instead: ${err instanceof Error ? err.message : String(err)}`);
     require('./preload');
   }
 } else {

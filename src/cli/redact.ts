@@ -1,6 +1,6 @@
 // Redaction for what the CLI prints: credentials in URLs and secret-looking query parameters.
 
-import { REDACTED } from '../redaction';
+import { REDACTED } from '../redaction/index';
 
 export { REDACTED };
 

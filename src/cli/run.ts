@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeError, warn } from '../logging';
+import { describeError, warn } from '../runtime/logging';
 import { parseArgs, stringOption, UsageError, type OptionSpec } from './args';
 import type { CommandSpan } from './run/command-span';
 

@@ -1,7 +1,7 @@
 // Span accounting per destination: which ended spans are queued, in flight, delivered, dropped and why.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { describeError, warn } from '../logging';
+import { describeError, warn } from '../runtime/logging';
 
 /**
  * One batch handed to the exporter and not answered yet. An exporter that serializes the batch hands

@@ -2,8 +2,8 @@
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { BatchConfig, TraceExporterConfig } from '../config';
-import { describeError, warn } from '../logging';
-import { redactUrlCredentials } from '../redaction';
+import { describeError, warn } from '../runtime/logging';
+import { redactUrlCredentials } from '../redaction/index';
 import { DeliveryTracker, GuardedExporter } from './delivery';
 import { warnAboutPermissions } from './permissions';
 import { QueueingSpanProcessor } from './queueing-span-processor';

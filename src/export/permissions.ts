@@ -1,5 +1,5 @@
 // What Node's permission model (node --permission) lets the agent start: a worker thread, a child process.
-import { warn } from '../logging';
+import { warn } from '../runtime/logging';
 
 type Scope = 'worker' | 'child' | 'net';
 

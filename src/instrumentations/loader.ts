@@ -1,7 +1,7 @@
 // Loads instrumentations lazily: each one is constructed when the program first resolves a module it patches.
 import * as nodeModule from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { describeError, warn } from '../logging';
+import { describeError, warn } from '../runtime/logging';
 import type { AgentConfig } from '../config';
 import type { InstrumentationEntry } from './registry';
 

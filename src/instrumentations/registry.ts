@@ -1,8 +1,8 @@
 // Every instrumentation the agent can load: the upstream ones (generated table) and the agent's own.
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { BUNDLED } from '../bundled';
+import { BUNDLED } from '../runtime/bundled';
 import type { AgentConfig } from '../config';
-import { warn } from '../logging';
+import { warn } from '../runtime/logging';
 import { UPSTREAM_INSTRUMENTATIONS } from './upstream/table';
 
 export interface InstrumentationEntry {

@@ -1,6 +1,6 @@
 // The `ci` resource detector: which CI job a process runs in (cicd.* and vcs.* attributes), from the CI's own variables.
 import type { ResourceDetector } from '@opentelemetry/resources';
-import { redactUrlCredentials } from '../redaction';
+import { redactUrlCredentials } from '../redaction/index';
 
 /** The semantic conventions' CI/CD and VCS resource attributes this detector sets (string values only). */
 export type CiAttributes = Partial<

@@ -11,7 +11,7 @@ import {
   type TracerOptions,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { describeError, warn } from '../logging';
+import { describeError, warn } from '../runtime/logging';
 
 /** Builds its target once, on first use; a build that throws costs one warning and gives `fallback`. */
 class Once<T> {

@@ -2,7 +2,7 @@
 import { logs, metrics } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { AgentConfig, OtlpProtocol, SignalOtlpConfig } from '../config';
-import { describeError, warn } from '../logging';
+import { describeError, warn } from '../runtime/logging';
 
 /** Something the lifecycle flushes and shuts down with the traces. */
 export interface SignalPipeline {

@@ -2,9 +2,9 @@
 import type { DetectedResourceAttributes, Resource, ResourceDetector } from '@opentelemetry/resources';
 import { defaultResource, detectResources, hostDetector, osDetector, processDetector, resourceFromAttributes, serviceInstanceIdDetector } from '@opentelemetry/resources';
 import type { AgentConfig, ResourceDetectorName } from '../config';
-import { DISTRO_NAME, distroVersion } from '../distro';
-import { describeError, warn } from '../logging';
-import { redactArgs, secretFlagsFor } from '../redaction';
+import { DISTRO_NAME, distroVersion } from '../resource/distro';
+import { describeError, warn } from '../runtime/logging';
+import { redactArgs, secretFlagsFor } from '../redaction/index';
 import { ciDetector } from '../resource/ci';
 
 /** The app's package.json name/version: the default service.name / service.version. */

@@ -7,7 +7,7 @@ import { isBuiltin } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STANDALONE_FILES } from '../../src/agent-files';
+import { STANDALONE_FILES } from '../../src/runtime/agent-files';
 import { APP_API_1_9 } from '../global-setup';
 import type { ReceivedSpan } from '../helpers/otlp-receiver';
 import { cleanEnv, finished, REPO_ROOT, type Finished } from '../helpers/run-app';

@@ -17,7 +17,7 @@ import {
 } from '../../src/exporters/file/file-span-exporter';
 import { crc32c } from '../../src/exporters/file/crc32c';
 import { readTraceFile } from '../../src/trace-file/read-trace-file';
-import { captureWarnings } from '../../src/logging';
+import { captureWarnings } from '../../src/runtime/logging';
 
 const REPO = path.resolve(__dirname, '../..');
 const TYPE_NAME = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest';
@@ -329,7 +329,7 @@ describe('FileSpanExporter failures', () => {
 // The exporter's sources are transpiled to CommonJS in a temporary directory and run by a child
 // Node process, which resolves the OpenTelemetry packages through NODE_PATH.
 function transpileSources(outDir: string): void {
-  const files = ['logging.ts', 'bounded-fs.ts', 'environment.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
+  const files = ['runtime/logging.ts', 'runtime/bounded-fs.ts', 'runtime/environment.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
   for (const file of files) {
     const source = fs.readFileSync(path.join(REPO, 'src', file), 'utf8');
     const { outputText } = ts.transpileModule(source, {

@@ -3,7 +3,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
 import { guardPatches } from '../../src/instrumentations/loader';
-import { captureWarnings } from '../../src/logging';
+import { captureWarnings } from '../../src/runtime/logging';
 import { DeliveryTracker, GuardedExporter } from '../../src/export/delivery';
 import { LazyExporter } from '../../src/export/exporters';
 import { guardDetector } from '../../src/sdk/resource';

@@ -12,7 +12,7 @@ import {
   redactUrlCredentials,
   secretFlagsFor,
   simpleCommandOf,
-} from '../../src/redaction';
+} from '../../src/redaction/index';
 
 const R = REDACTED;
 

@@ -3,13 +3,13 @@ import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Attributes, type Co
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resolveConfig, type AgentConfig } from '../../config';
-import { readAppPackage } from '../../environment';
+import { readAppPackage } from '../../runtime/environment';
 import { recognizeCommand } from '../../instrumentations/child-process/known-commands';
 import { INSTRUMENTATIONS } from '../../instrumentations/registry';
-import { Lifecycle } from '../../lifecycle';
-import { setLogLevel, warn } from '../../logging';
-import { injectIntoEnvironment, readInheritedContext } from '../../process-context';
-import { capArgs, executableBaseName, MAX_COMMAND_BYTES, redactCommand } from '../../redaction';
+import { Lifecycle } from '../../lifecycle/lifecycle';
+import { setLogLevel, warn } from '../../runtime/logging';
+import { injectIntoEnvironment, readInheritedContext } from '../../context/process-context';
+import { capArgs, executableBaseName, MAX_COMMAND_BYTES, redactCommand } from '../../redaction/index';
 import { buildResource, type AppPackage } from '../../sdk/resource';
 import { createPropagator, createTracePipeline, type TracePipeline } from '../../sdk/tracer-provider';
 

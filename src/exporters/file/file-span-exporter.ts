@@ -5,9 +5,9 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { makeDirectories } from '../../bounded-fs';
-import { absolutePath, workingDirectory } from '../../environment';
-import { describeError, warn } from '../../logging';
+import { makeDirectories } from '../../runtime/bounded-fs';
+import { absolutePath, workingDirectory } from '../../runtime/environment';
+import { describeError, warn } from '../../runtime/logging';
 import {
   encodeKopsRecord,
   KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST,

@@ -7,10 +7,10 @@ import { errorMonitor } from 'node:events';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { absolutePath, workingDirectory } from '../../environment';
-import { injectIntoEnvironment } from '../../process-context';
-import { EXIT_SENDER_FILE } from '../../agent-files';
-import { capArgs, executableBaseName, isShell, MAX_COMMAND_BYTES, redactCommand, shellScriptIndex, simpleCommandOf } from '../../redaction';
+import { absolutePath, workingDirectory } from '../../runtime/environment';
+import { injectIntoEnvironment } from '../../context/process-context';
+import { EXIT_SENDER_FILE } from '../../runtime/agent-files';
+import { capArgs, executableBaseName, isShell, MAX_COMMAND_BYTES, redactCommand, shellScriptIndex, simpleCommandOf } from '../../redaction/index';
 import { applyRules, type RuleMatch } from './command-rules';
 import {
   ATTR_CHILD_PROCESS_FUNCTION,

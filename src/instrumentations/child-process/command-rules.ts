@@ -15,7 +15,7 @@
 // `match` is a JavaScript regular expression tested against the command line: the executable's base
 // name and its redacted arguments joined by single spaces (for `sh -c '<one simple command>'`, that
 // command's words). The first rule that matches wins. See README.md in this directory.
-import { readSmallRegularFile } from '../../bounded-fs';
+import { readSmallRegularFile } from '../../runtime/bounded-fs';
 
 /** A rule as written in the JSON file. */
 export interface CommandRuleSpec {

@@ -1,6 +1,6 @@
 // Commands the instrumentation understands: kubectl and virtctl get a subcommand span name and
 // Kubernetes attributes parsed from their (already redacted) arguments.
-import { executableBaseName } from '../../redaction';
+import { executableBaseName } from '../../redaction/index';
 import { ATTR_K8S_MANIFEST_FILE, ATTR_K8S_NAMESPACE_NAME, ATTR_K8S_OBJECT_NAME, ATTR_K8S_RESOURCE } from '../kubernetes/semconv';
 
 export interface RecognizedCommand {

@@ -2,9 +2,9 @@
 import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { absolutePath, workingDirectory } from '../../environment';
-import { describeError, warn } from '../../logging';
-import { REDACTED, isSecretName, looksLikeSecret } from '../../redaction';
+import { absolutePath, workingDirectory } from '../../runtime/environment';
+import { describeError, warn } from '../../runtime/logging';
+import { REDACTED, isSecretName, looksLikeSecret } from '../../redaction/index';
 import type { FunctionAttributeSpec, FunctionSpanSpec, ModuleFunctionsSpec } from './spec';
 
 const VARIABLE = 'OTEL_AGENT_FUNCTION_SPANS';

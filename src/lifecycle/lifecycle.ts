@@ -1,13 +1,13 @@
 // Lifecycle: flush and shutdown, and delivery of every ended span however the process ends.
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { EXIT_SENDER_FILE } from './agent-files';
-import { describeError, warn } from './logging';
-import type { ProcessSpan } from './process-context';
-import type { Destination } from './export/exporters';
-import { mayStartChildProcess, mayUseNetwork, NETWORK_DENIED } from './export/permissions';
-import type { SignalPipeline } from './sdk/metrics-logs';
-import type { TracePipeline } from './sdk/tracer-provider';
+import { EXIT_SENDER_FILE } from '../runtime/agent-files';
+import { describeError, warn } from '../runtime/logging';
+import type { ProcessSpan } from '../context/process-context';
+import type { Destination } from '../export/exporters';
+import { mayStartChildProcess, mayUseNetwork, NETWORK_DENIED } from '../export/permissions';
+import type { SignalPipeline } from '../sdk/metrics-logs';
+import type { TracePipeline } from '../sdk/tracer-provider';
 
 type Outcome = 'done' | 'timeout';
 
@@ -276,8 +276,8 @@ function deliverSync(destination: Destination, timeoutMillis: number): boolean {
       }
       if (bodies.length === 0) return false;
       const body = bodies.length === 1 ? bodies[0] : Buffer.concat(bodies);
-      const { encodeExitInput } = require('./export/exit-sender') as typeof import('./export/exit-sender');
-      const { requestFor } = require('./export/one-shot-send') as typeof import('./export/one-shot-send');
+      const { encodeExitInput } = require('../export/exit-sender') as typeof import('../export/exit-sender');
+      const { requestFor } = require('../export/one-shot-send') as typeof import('../export/one-shot-send');
       // The sender must not load the agent again: no NODE_OPTIONS, and the SDK switched off.
       const env: NodeJS.ProcessEnv = { ...process.env, OTEL_SDK_DISABLED: 'true' };
       delete env.NODE_OPTIONS;

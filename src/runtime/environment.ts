@@ -1,7 +1,7 @@
 // What the agent reads from the process it runs in: the environment and the app's package.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AppPackage } from './sdk/resource';
+import type { AppPackage } from '../sdk/resource';
 
 /**
  * The working directory, or undefined once it has been deleted under the process: process.cwd()

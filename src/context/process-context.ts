@@ -1,9 +1,9 @@
 // Context across processes: the trace context a process inherits in TRACEPARENT, and the span of the whole process.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, defaultTextMapGetter, defaultTextMapSetter, trace, type Context, type ContextManager, type Span, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import * as path from 'node:path';
-import { showValue } from './config/env-reader';
-import { workingDirectory } from './environment';
-import { capArgs, MAX_COMMAND_BYTES, redactArgs, secretFlagsFor } from './redaction';
+import { showValue } from '../config/env-reader';
+import { workingDirectory } from '../runtime/environment';
+import { capArgs, MAX_COMMAND_BYTES, redactArgs, secretFlagsFor } from '../redaction/index';
 
 /** The W3C keys, upper-cased (the environment carrier). */
 const W3C_ENV_KEYS = ['TRACEPARENT', 'TRACESTATE', 'BAGGAGE'];

@@ -3,5 +3,5 @@ export const DISTRO_NAME = '@org/otel-agent';
 
 /** The package version: read from package.json (inlined by the bundler in the Kubernetes folder). */
 export function distroVersion(): string {
-  return (require('../package.json') as { version: string }).version;
+  return (require('../../package.json') as { version: string }).version;
 }
