@@ -2,8 +2,8 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { DeliveryTracker, GuardedExporter, type ExporterWithExtras } from '../../src/export/delivery';
-import { QueueingSpanProcessor } from '../../src/export/queueing-span-processor';
+import { DeliveryTracker, GuardedExporter, type ExporterWithExtras } from '../../../src/export/delivery';
+import { QueueingSpanProcessor } from '../../../src/export/queueing-span-processor';
 
 /** An exporter that answers only when told to, so the test decides when a batch completes. */
 class ManualExporter implements SpanExporter {

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { commandPackage, commandSpanName, resolveExecutable, startCommandSpan } from '../../src/cli/run/command-span';
+import { commandPackage, commandSpanName, resolveExecutable, startCommandSpan } from '../../../../src/cli/run/command-span';
 
 describe('command span', () => {
   it('is named after the program and its subcommand, never a path, flag or value', () => {

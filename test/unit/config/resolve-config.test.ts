@@ -1,6 +1,6 @@
 // Unit tests of resolveConfig: every variable, precedence rule and bad value.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type AgentOptions, type OtlpExporterConfig } from '../../src/config';
+import { resolveConfig, type AgentOptions, type OtlpExporterConfig } from '../../../src/config';
 
 const known = [
   { id: 'http', defaultOn: true },

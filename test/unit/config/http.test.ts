@@ -1,6 +1,6 @@
 // Unit tests of the HTTP instrumentation's variables in resolveConfig (shared spec field names).
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../src/config';
+import { resolveConfig } from '../../../src/config';
 
 const known = [
   { id: 'http', defaultOn: true },

@@ -1,8 +1,8 @@
 // Unit tests of the HTTP instrumentation's URL handling: path slicing, query redaction, host headers, call forms.
 import { describe, expect, it } from 'vitest';
-import { clientStartAttributes, describeOutgoing } from '../../src/instrumentations/http/client-request';
-import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../../src/instrumentations/http/internal-types';
-import { normalizeMethod, parseForwarded, parseHostHeader, QueryRedactor, targetPath } from '../../src/instrumentations/http/url-parts';
+import { clientStartAttributes, describeOutgoing } from '../../../../src/instrumentations/http/client-request';
+import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../../../../src/instrumentations/http/internal-types';
+import { normalizeMethod, parseForwarded, parseHostHeader, QueryRedactor, targetPath } from '../../../../src/instrumentations/http/url-parts';
 
 const redactor = new QueryRedactor([...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS]);
 

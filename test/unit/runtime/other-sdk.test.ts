@@ -2,8 +2,8 @@
 import { diag, DiagLogLevel, trace } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureWarnings } from '../../src/runtime/logging';
-import { OTHER_SDK_WARNING, watchForOtherSdk } from '../../src/runtime/other-sdk';
+import { captureWarnings } from '../../../src/runtime/logging';
+import { OTHER_SDK_WARNING, watchForOtherSdk } from '../../../src/runtime/other-sdk';
 
 let restore: (() => void) | undefined;
 afterEach(() => {

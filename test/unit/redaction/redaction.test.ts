@@ -12,7 +12,7 @@ import {
   redactUrlCredentials,
   secretFlagsFor,
   simpleCommandOf,
-} from '../../src/redaction/index';
+} from '../../../src/redaction/index';
 
 const R = REDACTED;
 

@@ -4,8 +4,8 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KubernetesClientInstrumentation, parseRequest, spanNameOf } from '../../src/instrumentations/kubernetes';
-import { safeErrorMessage } from '../../src/instrumentations/kubernetes/span-utils';
+import { KubernetesClientInstrumentation, parseRequest, spanNameOf } from '../../../../src/instrumentations/kubernetes';
+import { safeErrorMessage } from '../../../../src/instrumentations/kubernetes/span-utils';
 
 describe('parseRequest / spanNameOf (the apiserver rules)', () => {
   const cases: [string, string, Partial<ReturnType<typeof parseRequest>>, string][] = [

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyRules, compileRules, loadRulesFile } from '../../src/instrumentations/child-process/command-rules';
-import { recognizeCommand } from '../../src/instrumentations/child-process/known-commands';
+import { applyRules, compileRules, loadRulesFile } from '../../../../src/instrumentations/child-process/command-rules';
+import { recognizeCommand } from '../../../../src/instrumentations/child-process/known-commands';
 
 const BUILD_RULE = {
   match: '^make -C SPECS/(?<name>[^/\\s]+)',

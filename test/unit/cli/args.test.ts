@@ -1,13 +1,13 @@
 // Tests for the CLI's pure parts: argument parsing, the NODE_OPTIONS preload, redaction, the doctor's setting sources, durations.
 import { describe, it, expect } from 'vitest';
-import { parseArgs, parseKeyValues, UsageError } from '../../src/cli/args';
-import { commandEnv, registerUrl, withAgentPreload } from '../../src/cli/run';
-import { redactHeaders, redactUrl } from '../../src/cli/redact';
-import { settingRows } from '../../src/cli/doctor/settings';
-import { checkNode } from '../../src/cli/doctor/checks';
-import { formatDuration } from '../../src/cli/view/format';
-import { resolveConfig } from '../../src/config';
-import { INSTRUMENTATIONS } from '../../src/instrumentations/registry';
+import { parseArgs, parseKeyValues, UsageError } from '../../../src/cli/args';
+import { commandEnv, registerUrl, withAgentPreload } from '../../../src/cli/run';
+import { redactHeaders, redactUrl } from '../../../src/cli/redact';
+import { settingRows } from '../../../src/cli/doctor/settings';
+import { checkNode } from '../../../src/cli/doctor/checks';
+import { formatDuration } from '../../../src/cli/view/format';
+import { resolveConfig } from '../../../src/config';
+import { INSTRUMENTATIONS } from '../../../src/instrumentations/registry';
 
 describe('parseArgs', () => {
   const spec = { endpoint: { type: 'string' as const }, json: { type: 'boolean' as const }, help: { type: 'boolean' as const, short: 'h' } };

@@ -1,11 +1,11 @@
 // Unit tests of the OTEL_CONFIG_FILE mapping: file text + environment -> AgentConfig, substitution, every section, every rejection.
 // Imports dist/ (built by pretest): resolveConfig loads the file parser with require(), which vitest does not resolve to .ts sources.
 import { describe, expect, it } from 'vitest';
-import { resolveConfig, type AgentConfig, type OtlpExporterConfig } from '../../dist/config';
-import { configDocument } from '../../dist/cli/config';
-import { yamlModule } from '../../dist/config/file-parse';
-import { buildReport } from '../../dist/cli/doctor';
-import { replayConfig } from '../../dist/cli/replay';
+import { resolveConfig, type AgentConfig, type OtlpExporterConfig } from '../../../dist/config';
+import { configDocument } from '../../../dist/cli/config';
+import { yamlModule } from '../../../dist/config/file-parse';
+import { buildReport } from '../../../dist/cli/doctor';
+import { replayConfig } from '../../../dist/cli/replay';
 
 const known = [
   { id: 'http', defaultOn: true },

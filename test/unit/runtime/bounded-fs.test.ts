@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_NEW_DIRECTORIES, makeDirectories, readSmallRegularFile } from '../../src/runtime/bounded-fs';
+import { MAX_NEW_DIRECTORIES, makeDirectories, readSmallRegularFile } from '../../../src/runtime/bounded-fs';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-bounded-fs-'));
 const isLinux = process.platform === 'linux';

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { absolutePath, readAppPackage } from '../../src/runtime/environment';
+import { absolutePath, readAppPackage } from '../../../src/runtime/environment';
 
 describe('without a working directory (deleted under the process)', () => {
   it('absolutePath resolves absolute paths and gives up on relative ones', () => {

@@ -1,9 +1,9 @@
 // Tests that OTLP/JSON spans rebuilt as ReadableSpans re-encode, through the upstream protobuf serializer, to the same data.
 import { describe, it, expect } from 'vitest';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { decodeExportTraceServiceRequest } from '../../src/trace-file/otlp-protobuf';
-import { ReadableSpanConverter, hrTime } from '../../src/trace-file/to-readable-span';
-import { spansOf, type OtlpTracesData } from '../../src/trace-file/otlp-json';
+import { decodeExportTraceServiceRequest } from '../../../src/trace-file/otlp-protobuf';
+import { ReadableSpanConverter, hrTime } from '../../../src/trace-file/to-readable-span';
+import { spansOf, type OtlpTracesData } from '../../../src/trace-file/otlp-json';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const SPAN = 'b7ad6b7169203331';

@@ -1,9 +1,9 @@
 // The `ci` resource detector, per CI, from each CI's documented variables (values as the CI sets them).
 import { describe, it, expect } from 'vitest';
 import { detectResources } from '@opentelemetry/resources';
-import { ciDetector, detectCi } from '../../src/resource/ci';
-import { resolveConfig as resolve } from '../../src/config';
-import { buildResource } from '../../src/sdk/resource';
+import { ciDetector, detectCi } from '../../../src/resource/ci';
+import { resolveConfig as resolve } from '../../../src/config';
+import { buildResource } from '../../../src/sdk/resource';
 
 const resolveConfig = (env: Record<string, string>) => resolve(env, { knownInstrumentations: [] });
 

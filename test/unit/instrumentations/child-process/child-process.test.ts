@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ChildProcessInstrumentation, compileRules } from '../../src/instrumentations/child-process';
+import { ChildProcessInstrumentation, compileRules } from '../../../../src/instrumentations/child-process';
 
 const cp = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
 const originals = { spawn: cp.spawn, execFile: cp.execFile, execSync: cp.execSync };

@@ -3,7 +3,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readAppPackage } from '../../src/runtime/environment';
+import { readAppPackage } from '../../../src/runtime/environment';
 
 describe('readAppPackage', () => {
   it('follows a link to the real script (/usr/bin/npm -> lib/node_modules/npm/bin/npm-cli.js)', () => {

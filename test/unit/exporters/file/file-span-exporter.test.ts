@@ -14,12 +14,12 @@ import {
   FileSpanExporter,
   traceFileNameForProcess,
   type FileSpanExporterOptions,
-} from '../../src/exporters/file/file-span-exporter';
-import { crc32c } from '../../src/exporters/file/crc32c';
-import { readTraceFile } from '../../src/trace-file/read-trace-file';
-import { captureWarnings } from '../../src/runtime/logging';
+} from '../../../../src/exporters/file/file-span-exporter';
+import { crc32c } from '../../../../src/exporters/file/crc32c';
+import { readTraceFile } from '../../../../src/trace-file/read-trace-file';
+import { captureWarnings } from '../../../../src/runtime/logging';
 
-const REPO = path.resolve(__dirname, '../..');
+const REPO = path.resolve(__dirname, '../../../..');
 const TYPE_NAME = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest';
 
 // ---- helpers ----------------------------------------------------------------------------------
