@@ -341,7 +341,8 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       if (status >= 500 && status < 600) attributes['error.type'] = String(status);
       if (this.captureServerResponse) this.captureServerResponse(attributes, (name) => res.getHeader(name));
       span.setAttributes(attributes);
-      if (isError) span.setStatus({ code: SpanStatusCode.ERROR });
+      // The message of an error the framework recorded (express), as upstream's handler span has it.
+      if (isError) span.setStatus({ code: SpanStatusCode.ERROR, message: state.errorMessage });
       if (route) span.updateName(`${state.method} ${route}`);
     }
     span.end();

@@ -1,0 +1,117 @@
+// Errors an express app passes on (a handler throws, rejects or calls next(err)), recorded on the request's server span.
+import { context, type Span } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
+import { kServer, kWrapped, type WithState } from './internal-types';
+
+type HandleError = (this: unknown, error: unknown, req: unknown, res: WithState, next: unknown) => unknown;
+type Handle = (this: unknown, req: unknown, res: WithState, done: unknown) => unknown;
+type Done = (this: unknown, err?: unknown, ...rest: unknown[]) => unknown;
+
+/** Layer.prototype of express 4 (`handle_error`) or of the router package (`handleError`, express 5). */
+export interface LayerPrototype {
+  handleError?: HandleError & { [kWrapped]?: HandleError };
+  handle_error?: HandleError & { [kWrapped]?: HandleError };
+}
+/** The router whose `handle(req, res, done)` runs a request through a router's stack. */
+export interface RouterPrototype {
+  handle?: Handle & { [kWrapped]?: Handle };
+}
+
+/** Values the router passes to `next` that are routing signals, not errors (falsy values are not errors either). */
+const isError = (err: unknown) => Boolean(err) && err !== 'route' && err !== 'router';
+
+/**
+ * Records `err` once per request (the same object reaches every later layer and each enclosing router):
+ * an `exception` event, as upstream's express instrumentation records on its handler span. The status is
+ * left to the end of the span, which knows the response: ERROR with the error's message for a 5xx, unset
+ * when an error handler answered with a success (as upstream's server span).
+ */
+export function recordRouteError(res: WithState | undefined, err: unknown): void {
+  if (!isError(err)) return;
+  try {
+    const state = res?.[kServer];
+    if (state !== undefined) {
+      if (!state.recording || state.error === err) return;
+      state.error = err;
+      state.errorMessage = messageOf(err);
+      recordException(state.span, err);
+      return;
+    }
+    // Upstream's http instrumentation: its server span is in the RPC metadata; it sets the status itself.
+    const metadata = getRPCMetadata(context.active());
+    if (metadata?.type !== RPCType.HTTP || !metadata.span.isRecording()) return;
+    const seen = metadata as { [kSeenError]?: unknown };
+    if (seen[kSeenError] === err) return;
+    seen[kSeenError] = err;
+    recordException(metadata.span, err);
+  } catch {
+    // Best effort: the error goes on to the app's error handlers either way.
+  }
+}
+
+const kSeenError = Symbol('otel-agent.express.error');
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** As upstream's asErrorAndMessage: an Error as it is, anything else as its string. */
+function recordException(span: Span, err: unknown): void {
+  span.recordException(err instanceof Error ? err : String(err));
+}
+
+/** Layer error entry (called for every layer an error passes): the error is recorded before the layer sees it. */
+export function patchLayer(proto: LayerPrototype | undefined): void {
+  const key = typeof proto?.handleError === 'function' ? 'handleError' : typeof proto?.handle_error === 'function' ? 'handle_error' : undefined;
+  if (!proto || key === undefined) return;
+  const original = proto[key]!;
+  if (original[kWrapped]) return;
+  const wrapped = function handleError(this: unknown, error: unknown, req: unknown, res: WithState) {
+    recordRouteError(res, error);
+    // eslint-disable-next-line prefer-rest-params
+    return original.apply(this, arguments as unknown as Parameters<HandleError>);
+  } as HandleError & { [kWrapped]?: HandleError };
+  wrapped[kWrapped] = original;
+  proto[key] = wrapped;
+}
+
+export function unpatchLayer(proto: LayerPrototype | undefined): void {
+  for (const key of ['handleError', 'handle_error'] as const) {
+    const original = proto?.[key]?.[kWrapped];
+    if (proto && original) proto[key] = original;
+  }
+}
+
+/**
+ * Router handle: an error no layer took leaves the router through `done` (to the enclosing router, or to
+ * express's final handler, which answers 500). One small function per router a traced request enters.
+ */
+export function patchRouterHandle(proto: RouterPrototype | undefined): void {
+  const original = proto?.handle;
+  if (!proto || typeof original !== 'function' || original[kWrapped]) return;
+  const handle = function handle(this: unknown, req: unknown, res: WithState, done: unknown) {
+    const state = res?.[kServer];
+    // Only for a span that records: the agent's, or (OTEL_AGENT_HTTP_INSTRUMENTATION=upstream) upstream's.
+    if (typeof done === 'function' && (state !== undefined ? state.recording : getRPCMetadata(context.active()) !== undefined)) {
+      const callback = done as Done;
+      const exit = function exit(this: unknown, err?: unknown) {
+        recordRouteError(res, err);
+        // eslint-disable-next-line prefer-rest-params
+        return callback.apply(this, arguments as unknown as unknown[]);
+      };
+      // eslint-disable-next-line prefer-rest-params
+      const args = Array.prototype.slice.call(arguments) as Parameters<Handle>;
+      args[2] = exit;
+      return original.apply(this, args);
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return original.apply(this, arguments as unknown as Parameters<Handle>);
+  } as Handle & { [kWrapped]?: Handle };
+  handle[kWrapped] = original;
+  proto.handle = handle;
+}
+
+export function unpatchRouterHandle(proto: RouterPrototype | undefined): void {
+  const original = proto?.handle?.[kWrapped];
+  if (proto && original) proto.handle = original;
+}
