@@ -47,26 +47,89 @@ describe('express', () => {
   const packages = ['express'];
 
   it('the server span records the exception of a route that throws, rejects or calls next(err); a handled error leaves it unset', async () => {
-    const { run, spans } = await traced('express.cjs', 'express-errors', packages);
-    expect(run.stdout).toMatch(/^\/ok 200 ok\n\/sync 500 .*\n\/async 500 .*\n\/next 500 .*\n\/handled 200 recovered\n$/);
+    const { run, spans } = await traced('express.cjs', 'express-errors', packages, {}, 6);
+    expect(run.stdout).toMatch(/^\/ok 200 ok\n\/sync 500 .*\n\/async 500 .*\n\/next 500 .*\n\/handled 200 recovered\n\/mw 500 .*\n$/);
     expect(errorOf(serverOf(spans, '/ok'))).toEqual({ status: 0, message: undefined, exceptions: [] });
     expect(errorOf(serverOf(spans, '/sync'))).toEqual({ status: ERROR, message: 'kaboom', exceptions: ['Error: kaboom'] });
     expect(errorOf(serverOf(spans, '/async'))).toEqual({ status: ERROR, message: 'kaboom async', exceptions: ['Error: kaboom async'] });
     expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['Error: kaboom next'] });
     // The error handler answered 200: the exception is in the trace, the request is not a failure.
     expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+    expect(errorOf(serverOf(spans, '/mw'))).toEqual({ status: ERROR, message: 'kaboom middleware', exceptions: ['RangeError: kaboom middleware'] });
     expect(serverOf(spans, '/sync')!.name).toBe('GET /sync');
   });
 
   it('upstream\'s express instrumentation records the same exceptions on its handler spans (the oracle)', async () => {
-    const { spans } = await traced('express.cjs', 'express-upstream-errors', packages, { OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' });
+    const { spans } = await traced('express.cjs', 'express-upstream-errors', packages, { OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: 'true' }, 6);
     const handlerOf = (route: string) => spans.find((s) => s.attributes['express.type'] === 'request_handler' && s.attributes['http.route'] === route);
     expect(errorOf(handlerOf('/sync'))).toEqual({ status: ERROR, message: 'kaboom', exceptions: ['Error: kaboom'] });
     expect(errorOf(handlerOf('/async'))).toEqual({ status: ERROR, message: 'kaboom async', exceptions: ['Error: kaboom async'] });
     expect(errorOf(handlerOf('/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['Error: kaboom next'] });
     expect(errorOf(handlerOf('/handled'))).toEqual({ status: ERROR, message: 'handled', exceptions: ['TypeError: handled'] });
-    // Its server span (here the agent's, with the hook off) has the status of the response.
-    expect(serverOf(spans, '/handled')!.status.code).toBe(0);
-    expect(serverOf(spans, '/sync')!.status.code).toBe(ERROR);
+    // The server span (the agent's) gets the handler span's exception, and the status of the response: as with the hook.
+    expect(errorOf(serverOf(spans, '/sync'))).toEqual({ status: ERROR, message: 'kaboom', exceptions: ['Error: kaboom'] });
+    expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+  });
+});
+
+/** The framework's own spans of one request (by the server span's trace), with what they say about the error. */
+function frameworkSpans(spans: ReceivedSpan[], urlPath: string, scope: RegExp) {
+  const server = serverOf(spans, urlPath)!;
+  return spans.filter((s) => s.traceId === server.traceId && scope.test(s.scope.name)).map((s) => ({ name: s.name, ...errorOf(s) }));
+}
+
+const KABOOM = { status: ERROR, message: 'kaboom', exceptions: ['Error: kaboom'] };
+const KABOOM_ASYNC = { status: ERROR, message: 'kaboom async', exceptions: ['Error: kaboom async'] };
+const OK = { status: 0, message: undefined, exceptions: [] };
+
+describe('koa (with @koa/router)', () => {
+  it('koa\'s spans record the exception (status unset); the server span gets it, with the status message of the 500', async () => {
+    const { run, spans } = await traced('koa.cjs', 'koa-errors', ['koa', '@koa/router']);
+    expect(run.stdout).toBe('/ok 200 ok\n/sync 500 Internal Server Error\n/async 500 Internal Server Error\n/next 500 Internal Server Error\n/handled 200 recovered\n');
+    expect(errorOf(serverOf(spans, '/ok'))).toEqual(OK);
+    expect(errorOf(serverOf(spans, '/sync'))).toEqual(KABOOM);
+    expect(errorOf(serverOf(spans, '/async'))).toEqual(KABOOM_ASYNC);
+    // ctx.throw(500, ...): an http-errors error.
+    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['InternalServerError: kaboom next'] });
+    expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+    // Upstream's koa spans: the exception on each span it passed through, status left unset.
+    expect(frameworkSpans(spans, '/sync', /instrumentation-koa$/).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'middleware - anonymous', status: 0, message: undefined, exceptions: ['Error: kaboom'] },
+      { name: 'router - /sync', status: 0, message: undefined, exceptions: ['Error: kaboom'] },
+    ]);
+  });
+});
+
+describe('hapi', () => {
+  it('the route span records a thrown error with ERROR and its message; the server span gets it too', async () => {
+    const { run, spans } = await traced('hapi.cjs', 'hapi-errors', ['@hapi/hapi']);
+    expect(run.stdout).toMatch(/^\/ok 200 ok\n\/sync 500 .*\n\/async 500 .*\n\/next 500 .*\n\/handled 200 recovered\n$/);
+    expect(errorOf(serverOf(spans, '/ok'))).toEqual(OK);
+    expect(errorOf(serverOf(spans, '/sync'))).toEqual(KABOOM);
+    expect(errorOf(serverOf(spans, '/async'))).toEqual(KABOOM_ASYNC);
+    // A handler that returns an Error (hapi answers 500): upstream's hapi instrumentation records nothing, nor does the agent.
+    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: undefined, exceptions: [] });
+    expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+    expect(frameworkSpans(spans, '/sync', /instrumentation-hapi$/).find((s) => s.name === 'route - /sync')).toEqual({ name: 'route - /sync', ...KABOOM });
+    expect(frameworkSpans(spans, '/handled', /instrumentation-hapi$/).find((s) => s.name === 'route - /handled')).toMatchObject({ status: ERROR, message: 'handled' });
+  });
+});
+
+describe('nestjs (@nestjs/core with @nestjs/platform-express)', () => {
+  const packages = ['@nestjs/core', '@nestjs/common', '@nestjs/platform-express', 'reflect-metadata', 'rxjs'];
+
+  it('the controller and handler spans record the exception with ERROR and its message; the server span gets it too', async () => {
+    const { run, spans } = await traced('nest.cjs', 'nest-errors', packages);
+    expect(run.stdout).toMatch(/^\/ok 200 ok\n\/sync 500 .*\n\/async 500 .*\n\/next 500 .*kaboom next.*\n\/handled 200 recovered\n$/);
+    expect(errorOf(serverOf(spans, '/ok'))).toEqual(OK);
+    expect(errorOf(serverOf(spans, '/sync'))).toEqual(KABOOM);
+    expect(errorOf(serverOf(spans, '/async'))).toEqual(KABOOM_ASYNC);
+    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['HttpException: kaboom next'] });
+    // The exception filter answered 200: the exception is in the trace, the request is not a failure (Nest's spans stay ERROR).
+    expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+    expect(frameworkSpans(spans, '/sync', /instrumentation-nestjs-core$/).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'AppController.sync', ...KABOOM },
+      { name: 'sync', ...KABOOM },
+    ]);
   });
 });

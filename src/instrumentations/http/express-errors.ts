@@ -1,7 +1,8 @@
 // Errors an express app passes on (a handler throws, rejects or calls next(err)), recorded on the request's server span.
-import { context, type Span } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { kServer, kWrapped, type WithState } from './internal-types';
+import { recordOnServer } from './server-errors';
 
 type HandleError = (this: unknown, error: unknown, req: unknown, res: WithState, next: unknown) => unknown;
 type Handle = (this: unknown, req: unknown, res: WithState, done: unknown) => unknown;
@@ -21,43 +22,22 @@ export interface RouterPrototype {
 const isError = (err: unknown) => Boolean(err) && err !== 'route' && err !== 'router';
 
 /**
- * Records `err` once per request (the same object reaches every later layer and each enclosing router):
- * an `exception` event, as upstream's express instrumentation records on its handler span. The status is
- * left to the end of the span, which knows the response: ERROR with the error's message for a 5xx, unset
- * when an error handler answered with a success (as upstream's server span).
+ * Records `err` on the request's server span: an `exception` event, as upstream's express instrumentation
+ * records on its handler span. The status is left to the end of the span, which knows the response: ERROR
+ * with the error's message for a 5xx, unset when an error handler answered with a success (as upstream's
+ * server span). The same object reaches every later layer and each enclosing router: recorded once.
  */
 export function recordRouteError(res: WithState | undefined, err: unknown): void {
   if (!isError(err)) return;
   try {
-    const state = res?.[kServer];
-    if (state !== undefined) {
-      if (!state.recording || state.error === err) return;
-      state.error = err;
-      state.errorMessage = messageOf(err);
-      recordException(state.span, err);
-      return;
-    }
-    // Upstream's http instrumentation: its server span is in the RPC metadata; it sets the status itself.
-    const metadata = getRPCMetadata(context.active());
-    if (metadata?.type !== RPCType.HTTP || !metadata.span.isRecording()) return;
-    const seen = metadata as { [kSeenError]?: unknown };
-    if (seen[kSeenError] === err) return;
-    seen[kSeenError] = err;
-    recordException(metadata.span, err);
+    // The agent's server span keeps its RPC metadata on the response; upstream's is only in the context.
+    const metadata = res?.[kServer]?.rpcMetadata ?? getRPCMetadata(context.active());
+    if (metadata?.type !== RPCType.HTTP) return;
+    const span = metadata.span;
+    recordOnServer(metadata, err, err instanceof Error ? err.message : String(err), () => span.recordException(err instanceof Error ? err : String(err)));
   } catch {
     // Best effort: the error goes on to the app's error handlers either way.
   }
-}
-
-const kSeenError = Symbol('otel-agent.express.error');
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** As upstream's asErrorAndMessage: an Error as it is, anything else as its string. */
-function recordException(span: Span, err: unknown): void {
-  span.recordException(err instanceof Error ? err : String(err));
 }
 
 /** Layer error entry (called for every layer an error passes): the error is recorded before the layer sees it. */

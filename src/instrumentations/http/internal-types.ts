@@ -27,10 +27,6 @@ export interface ServerState {
   startTime: number;
   /** Metric attributes known at start (method, scheme, protocol version); only when metrics are recorded. */
   metricAttributes?: Attributes;
-  /** The last error a framework passed on (express: a handler threw or called next(err)), already recorded as an event. */
-  error?: unknown;
-  /** Its message, for the span's status when the response ends as an error. */
-  errorMessage?: string;
   ended: boolean;
 }
 
