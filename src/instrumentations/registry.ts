@@ -120,6 +120,12 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
     },
   },
   {
+    id: 'fastify',
+    modules: ['fastify'],
+    defaultOn: true,
+    create: () => new (require('./fastify') as typeof import('./fastify')).FastifyInstrumentation(),
+  },
+  {
     id: 'kubernetes',
     modules: ['@kubernetes/client-node'],
     defaultOn: true,

@@ -133,3 +133,22 @@ describe('nestjs (@nestjs/core with @nestjs/platform-express)', () => {
     ]);
   });
 });
+
+describe('fastify (the agent\'s hook on fastify\'s tracing channel)', () => {
+  it('the server span gets the route and the exception of a handler that throws or rejects', async () => {
+    const { run, spans } = await traced('fastify.cjs', 'fastify-errors', ['fastify'], {}, 6);
+    expect(run.stdout).toMatch(/^\/ok 200 ok\n\/sync 500 .*\n\/async 500 .*\n\/next 500 .*\n\/handled 200 recovered\n\/nothing 404 .*\n$/);
+    // fastify's 404 handler is no route.
+    expect(serverOf(spans, '/nothing')).toMatchObject({ name: 'GET', status: { code: 0 } });
+    expect(serverOf(spans, '/nothing')!.attributes['http.route']).toBeUndefined();
+    expect(serverOf(spans, '/sync')).toMatchObject({ name: 'GET /sync', attributes: { 'http.route': '/sync' } });
+    expect(errorOf(serverOf(spans, '/ok'))).toEqual(OK);
+    expect(errorOf(serverOf(spans, '/sync'))).toEqual(KABOOM);
+    expect(errorOf(serverOf(spans, '/async'))).toEqual(KABOOM_ASYNC);
+    // reply.send(err): fastify's channel does not carry it.
+    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: undefined, exceptions: [] });
+    expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+    // No span of its own.
+    expect(spans.filter((s) => /fastify/.test(s.scope.name))).toEqual([]);
+  });
+});
