@@ -1,10 +1,11 @@
 // A route that throws, in each web framework, with the agent loaded: which span carries the exception, its status and message.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
-import { runApp } from '../helpers/run-app';
+import { cleanEnv, finished, makeAppDir, REPO_ROOT, runApp } from '../helpers/run-app';
 
 const SERVER = 2;
 const ERROR = 2;
@@ -54,6 +55,23 @@ describe('express', () => {
     expect(errorOf(serverOf(spans, '/async'))).toEqual({ status: ERROR, message: 'kaboom async', exceptions: ['Error: kaboom async'] });
     expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['Error: kaboom next'] });
     // The error handler answered 200: the exception is in the trace, the request is not a failure.
+    expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
+    expect(errorOf(serverOf(spans, '/mw'))).toEqual({ status: ERROR, message: 'kaboom middleware', exceptions: ['RangeError: kaboom middleware'] });
+    expect(serverOf(spans, '/sync')!.name).toBe('GET /sync');
+  });
+
+  it('express 4 (its own router): the same, from its Layer and router', async () => {
+    // express 4 as `express` in the app (a copy: a link would resolve to node_modules/express4, a name no hook knows).
+    const dir = makeAppDir({ 'app.cjs': fixture('express.cjs'), 'client.cjs': fixture('client.cjs') });
+    fs.cpSync(path.join(REPO_ROOT, 'node_modules', 'express4'), path.join(dir, 'node_modules', 'express'), { recursive: true, dereference: true });
+    const env = cleanEnv({ NODE_PATH: path.join(REPO_ROOT, 'node_modules'), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: 'express4-errors', OTEL_BSP_SCHEDULE_DELAY: '100', NODE_ENV: 'test' });
+    const run = await finished(spawn(process.execPath, ['--import', '@org/otel-agent', 'app.cjs'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }), 30_000);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^\/ok 200 ok\n\/sync 500 .*\n\/next 500 .*\n\/handled 200 recovered\n\/mw 500 .*\n$/);
+    const mine = (all: ReceivedSpan[]) => all.filter((s) => s.resource['service.name'] === 'express4-errors');
+    const spans = mine(await receiver.waitForSpans((all) => mine(all).filter((s) => s.kind === SERVER).length >= 5));
+    expect(errorOf(serverOf(spans, '/sync'))).toEqual({ status: ERROR, message: 'kaboom', exceptions: ['Error: kaboom'] });
+    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['Error: kaboom next'] });
     expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
     expect(errorOf(serverOf(spans, '/mw'))).toEqual({ status: ERROR, message: 'kaboom middleware', exceptions: ['RangeError: kaboom middleware'] });
     expect(serverOf(spans, '/sync')!.name).toBe('GET /sync');

@@ -79,10 +79,8 @@ export function patchRouterHandle(proto: RouterPrototype | undefined): void {
         // eslint-disable-next-line prefer-rest-params
         return callback.apply(this, arguments as unknown as unknown[]);
       };
-      // eslint-disable-next-line prefer-rest-params
-      const args = Array.prototype.slice.call(arguments) as Parameters<Handle>;
-      args[2] = exit;
-      return original.apply(this, args);
+      // handle(req, res, done) takes no more arguments (express 4's and the router package's).
+      return original.call(this, req, res, exit);
     }
     // eslint-disable-next-line prefer-rest-params
     return original.apply(this, arguments as unknown as Parameters<Handle>);
