@@ -5,6 +5,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'build/**', 'node_modules/**', '.ci/out/**', 'bench/out/**', 'coverage/**'] },
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -65,6 +65,21 @@ function expressRoute(config: AgentConfig, module: 'express' | 'router'): Instru
   return new ExpressRouteInstrumentation({ module });
 }
 
+/** The log instrumentations send records only when logs are exported (else pino's stream, winston's transports and bunyan's streams stay the program's own). */
+const LOG_SENDING = new Set(['pino', 'winston', 'bunyan']);
+
+/**
+ * Options the agent gives an upstream instrumentation; a configuration file's own options for it win.
+ * Log sending is off without OTEL_LOGS_EXPORTER: it would only feed the no-op logger provider, and pino's
+ * sending replaces the logger's stream with a multistream. Trace-id correlation (trace_id, span_id,
+ * trace_flags in each record) stays on, as upstream.
+ */
+function upstreamOptions(id: string, config: AgentConfig): Record<string, unknown> | undefined {
+  const fromFile = config.instrumentationOptions?.[id];
+  if (!LOG_SENDING.has(id)) return fromFile;
+  return { disableLogSending: config.logsExporters.length === 0, ...fromFile };
+}
+
 function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): InstrumentationEntry {
   const trigger = GLOBAL_TRIGGERS[row.id];
   const replacement = AGENT_REPLACEMENTS[row.id];
@@ -74,7 +89,7 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
     globals: trigger?.globals,
     modules: trigger ? [...row.modules, ...trigger.modules] : row.modules,
     defaultOn: row.defaultOn,
-    create: (config) => replacement?.(config) ?? createUpstream(row, config.instrumentationOptions?.[row.id]),
+    create: (config) => replacement?.(config) ?? createUpstream(row, upstreamOptions(row.id, config)),
   };
 }
 
@@ -102,6 +117,12 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
       const { WorkerThreadsInstrumentation } = require('./worker-threads') as typeof import('./worker-threads');
       return new WorkerThreadsInstrumentation({ enabled: config.childProcessPropagation });
     },
+  },
+  {
+    id: 'fastify',
+    modules: ['fastify'],
+    defaultOn: true,
+    create: () => new (require('./fastify') as typeof import('./fastify')).FastifyInstrumentation(),
   },
   {
     id: 'kubernetes',

@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
 import { createDestinations, type Destination } from '../export/exporters';
+import { FrameworkErrorProcessor } from '../instrumentations/http/framework-errors';
 
 export function createSampler(config: SamplerConfig): Sampler {
   switch (config.kind) {
@@ -72,7 +73,8 @@ export function createTracePipeline(config: AgentConfig, resource: Resource): Tr
     resource,
     sampler: createSampler(config.sampler),
     spanLimits: config.spanLimits,
-    spanProcessors,
+    // Last: a framework's exception reaches the request's server span (which is exported when it ends).
+    spanProcessors: [...spanProcessors, new FrameworkErrorProcessor()],
   });
   return { provider, destinations };
 }

@@ -1,7 +1,8 @@
-// Express routes without a span per middleware: records the matched route on the request's server span.
+// Express routes without a span per middleware: records the matched route (and a handler's error) on the request's server span.
 import { context } from '@opentelemetry/api';
 import { getRPCMetadata, RPCType } from '@opentelemetry/core';
-import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { InstrumentationBase, InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import { patchLayer, patchRouterHandle, unpatchLayer, unpatchRouterHandle, type LayerPrototype, type RouterPrototype } from './express-errors';
 import { kServer, kWrapped, type WithState } from './internal-types';
 import type { ExpressRouteConfig } from './types';
 import { PACKAGE_VERSION } from './version';
@@ -11,8 +12,9 @@ type Use = (this: unknown, ...args: unknown[]) => unknown;
 interface RouteModule {
   Route?: { prototype: { dispatch?: Dispatch & { [kWrapped]?: Dispatch } } };
   /** express 4: the router prototype object itself; router (express 5): the Router class. */
-  Router?: { use?: Use & { [kWrapped]?: Use }; prototype?: { use?: Use & { [kWrapped]?: Use } } };
+  Router?: RouterTarget & { prototype?: RouterTarget };
 }
+type RouterTarget = { use?: Use & { [kWrapped]?: Use } } & RouterPrototype;
 
 /**
  * Mount paths given to `use` that are not literal (parameters, wildcards, regular expressions). req.baseUrl
@@ -75,7 +77,12 @@ export class ExpressRouteInstrumentation extends InstrumentationBase<ExpressRout
   }
 
   protected init() {
-    const versions = this.getConfig().module === 'express' ? ['>=4.0.0 <6'] : ['>=1.0.0 <3'];
+    const express = this.getConfig().module === 'express';
+    const versions = express ? ['>=4.0.0 <6'] : ['>=1.0.0 <3'];
+    // The layer that passes errors on: express 4 has its own router, express 5 uses the router package's.
+    const layerFile = express
+      ? new InstrumentationNodeModuleFile('express/lib/router/layer.js', ['>=4.0.0 <5'], patchLayerModule, unpatchLayerModule)
+      : new InstrumentationNodeModuleFile('router/lib/layer.js', versions, patchLayerModule, unpatchLayerModule);
     return [
       new InstrumentationNodeModuleDefinition(
         this.getConfig().module,
@@ -88,13 +95,29 @@ export class ExpressRouteInstrumentation extends InstrumentationBase<ExpressRout
           const proto = exports?.Route?.prototype;
           const original = proto?.dispatch?.[kWrapped];
           if (proto && original) proto.dispatch = original;
-          const router = exports?.Router?.prototype?.use ? exports.Router.prototype : exports?.Router;
+          const router = routerPrototype(exports);
           const use = router?.use?.[kWrapped];
           if (router && use) router.use = use;
+          unpatchRouterHandle(router);
         },
+        [layerFile],
       ),
     ];
   }
+}
+
+/** express 4 routers are functions whose prototype is express.Router itself; router 2 is a class. */
+function routerPrototype(exports: RouteModule | undefined): RouterTarget | undefined {
+  return exports?.Router?.prototype?.use ? exports.Router.prototype : exports?.Router;
+}
+
+function patchLayerModule(exports: { prototype?: LayerPrototype }): { prototype?: LayerPrototype } {
+  patchLayer(exports?.prototype);
+  return exports;
+}
+
+function unpatchLayerModule(exports?: { prototype?: LayerPrototype }): void {
+  unpatchLayer(exports?.prototype);
 }
 
 /** Router use(path, ...): remembers the mount path as written (setup time only, never per request). */
@@ -114,8 +137,10 @@ function patchUse(target: { use?: Use & { [kWrapped]?: Use } } | undefined): voi
 }
 
 function patchRoute(exports: RouteModule): void {
-  // express 4 routers are functions whose prototype is express.Router itself; router 2 is a class.
-  patchUse(exports?.Router?.prototype?.use ? exports.Router.prototype : exports?.Router);
+  const router = routerPrototype(exports);
+  patchUse(router);
+  // A handler's error that no layer took leaves through the router's `done`.
+  patchRouterHandle(router);
   const proto = exports?.Route?.prototype;
   const original = proto?.dispatch;
   if (!proto || typeof original !== 'function' || original[kWrapped]) return;

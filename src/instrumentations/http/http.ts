@@ -32,6 +32,7 @@ import {
   type WithState,
 } from './internal-types';
 import { serverStartAttributes } from './server-attributes';
+import { serverErrorMessage } from './server-errors';
 import type { HttpInstrumentationConfig } from './types';
 import { QueryRedactor } from './url-parts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
@@ -338,7 +339,8 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       if (status >= 500 && status < 600) attributes['error.type'] = String(status);
       if (this.captureServerResponse) this.captureServerResponse(attributes, (name) => res.getHeader(name));
       span.setAttributes(attributes);
-      if (isError) span.setStatus({ code: SpanStatusCode.ERROR });
+      // The message of an error a framework passed on or recorded (server-errors.ts), as its own span has it.
+      if (isError) span.setStatus({ code: SpanStatusCode.ERROR, message: serverErrorMessage(state.rpcMetadata) });
       if (route) span.updateName(`${state.method} ${route}`);
     }
     span.end();
