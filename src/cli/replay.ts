@@ -1,7 +1,7 @@
 // `otel-agent replay <file|dir>...`: sends trace files (JSON Lines or kops framing) to an OTLP endpoint, batched, with a summary.
 import * as fs from 'node:fs';
 import { resolveConfig, type OtlpExporterConfig, type OtlpProtocol } from '../config';
-import { readTraceFile, spansOf, type OtlpTracesData } from '../trace-file';
+import { readTraceFile, spansOf, type OtlpTracesData } from '../trace-file/reader';
 import { parseArgs, parseKeyValues, stringOption, UsageError, type OptionSpec } from './args';
 import { expandInputs } from './inputs';
 import { redactUrl } from './redact';

@@ -3,7 +3,8 @@ import type { DiagLogLevel } from '@opentelemetry/api';
 import type { ModuleFunctionsSpec } from '../instrumentations/function-spans/spec';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
-export type TraceFileFormat = 'jsonl' | 'kops';
+export type { TraceFileFormat } from '../trace-file/format';
+import type { TraceFileFormat } from '../trace-file/format';
 
 export interface OtlpExporterConfig {
   kind: 'otlp';

@@ -37,7 +37,7 @@ function create(config: TraceExporterConfig): SpanExporter {
       return new ZipkinExporter({ url: config.url });
     }
     case 'file': {
-      const { FileSpanExporter } = require('../exporters/file') as typeof import('../exporters/file');
+      const { FileSpanExporter } = require('../trace-file/writer') as typeof import('../trace-file/writer');
       return new FileSpanExporter({ target: config.target, format: config.format, sourceVariable: config.sourceVariable });
     }
   }

@@ -1,7 +1,7 @@
 // Reads a trace file written by the file exporter (or by kops) back into OTLP/JSON TracesData objects.
 import * as fs from 'node:fs';
-import { crc32c } from '../exporters/file/crc32c';
-import type { TraceFileFormat } from '../exporters/file/file-span-exporter';
+import { crc32c } from './crc32c';
+import type { TraceFileFormat } from './format';
 import {
   decodeObjectType,
   EXPORT_TRACE_REQUEST_TYPE_NAME,
@@ -9,7 +9,7 @@ import {
   KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST,
   KOPS_TYPE_CODE_OBJECT_TYPE,
   readKopsHeader,
-} from '../exporters/file/kops-framing';
+} from './kops-framing';
 import { decodeExportTraceServiceRequest } from './otlp-protobuf';
 
 export interface TraceFileError {

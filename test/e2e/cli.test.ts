@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cleanEnv, makeAppDir, REPO_ROOT, runApp } from '../helpers/run-app';
 import { normalizeTracesData, startReceiver, type ReceivedSpan, type Receiver, type Transport } from '../helpers/otlp-receiver';
-import { readKopsHeader } from '../../src/exporters/file/kops-framing';
+import { readKopsHeader } from '../../src/trace-file/kops-framing';
 import { readTraceFile } from '../../src/trace-file/read-trace-file';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'cli', 'otel-agent.js');

@@ -2,7 +2,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { OtlpExporterConfig } from '../../config';
 import { createOtlpSender, type OtlpSender } from '../../export/otlp-send';
-import { ReadableSpanConverter, spansOf, type OtlpResourceSpans, type OtlpTracesData } from '../../trace-file';
+import { ReadableSpanConverter, spansOf, type OtlpResourceSpans, type OtlpTracesData } from '../../trace-file/reader';
 
 export interface ReplayTarget {
   /** Takes the good spans of one document; calls `onBadSpan` for each span it cannot take. Returns how many it took. */

@@ -1,5 +1,5 @@
 // What both waterfalls show about a span: its duration as text, its few key attributes, values as short text.
-import type { PlainValue } from '../../trace-file';
+import type { PlainValue } from '../../trace-file/reader';
 import type { ViewSpan } from './model';
 
 /** 850µs, 12.3ms, 1.23s, 2m03s: three significant digits are plenty for a waterfall. */

@@ -1,5 +1,5 @@
 // The HTML view: one self-contained page (inline CSS and JS, data embedded as JSON, no network): an index of the traces, and each trace's waterfall with collapsible spans and span details.
-import type { PlainValue } from '../../trace-file';
+import type { PlainValue } from '../../trace-file/reader';
 import { formatDuration, KIND_NAMES, keyAttributes } from './format';
 import type { Attrs, ViewData, ViewTrace } from './model';
 import { isoTime } from './terminal';

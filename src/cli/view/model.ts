@@ -1,5 +1,5 @@
 // The traces of trace files as trees: spans grouped by trace, linked to their parents, ordered by start time.
-import { fromKeyValues, hexId, nanos, parentId, readTraceFile, spansOf, type OtlpTracesData, type PlainValue } from '../../trace-file';
+import { fromKeyValues, hexId, nanos, parentId, readTraceFile, spansOf, type OtlpTracesData, type PlainValue } from '../../trace-file/reader';
 
 export type Attrs = { [key: string]: PlainValue };
 

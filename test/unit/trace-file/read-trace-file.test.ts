@@ -6,14 +6,15 @@ import * as path from 'node:path';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { FileSpanExporter, type TraceFileFormat } from '../../../src/exporters/file/file-span-exporter';
-import { crc32c } from '../../../src/exporters/file/crc32c';
+import { FileSpanExporter } from '../../../src/trace-file/file-span-exporter';
+import type { TraceFileFormat } from '../../../src/trace-file/format';
+import { crc32c } from '../../../src/trace-file/crc32c';
 import {
   decodeObjectType,
   encodeKopsRecord,
   encodeObjectType,
   readKopsHeader,
-} from '../../../src/exporters/file/kops-framing';
+} from '../../../src/trace-file/kops-framing';
 import { parseTraceFile, readTraceFile } from '../../../src/trace-file/read-trace-file';
 import { decodeExportTraceServiceRequest } from '../../../src/trace-file/otlp-protobuf';
 

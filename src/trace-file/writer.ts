@@ -1,11 +1,11 @@
-// Public surface of the file exporter: the exporter, its options, and kops' framing for readers.
+// Public surface of the trace-file writer: the exporter, its options, and kops' framing.
 export {
   FileSpanExporter,
   traceFileNameForProcess,
   type FileSpanExporterOptions,
   type FileSpanExporterTarget,
-  type TraceFileFormat,
 } from './file-span-exporter';
+export type { TraceFileFormat } from './format';
 export { crc32c } from './crc32c';
 export {
   decodeObjectType,

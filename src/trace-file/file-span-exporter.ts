@@ -5,16 +5,16 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { makeDirectories } from '../../runtime/bounded-fs';
-import { absolutePath, workingDirectory } from '../../runtime/environment';
-import { describeError, warn } from '../../runtime/logging';
+import { makeDirectories } from '../runtime/bounded-fs';
+import { absolutePath, workingDirectory } from '../runtime/environment';
+import { describeError, warn } from '../runtime/logging';
 import {
   encodeKopsRecord,
   KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST,
   TRACE_REQUEST_OBJECT_TYPE_RECORD,
 } from './kops-framing';
+import type { TraceFileFormat } from './format';
 
-export type TraceFileFormat = 'jsonl' | 'kops';
 
 export type FileSpanExporterTarget =
   | { kind: 'file'; path: string }

@@ -14,12 +14,12 @@ import {
   FileSpanExporter,
   traceFileNameForProcess,
   type FileSpanExporterOptions,
-} from '../../../../src/exporters/file/file-span-exporter';
-import { crc32c } from '../../../../src/exporters/file/crc32c';
-import { readTraceFile } from '../../../../src/trace-file/read-trace-file';
-import { captureWarnings } from '../../../../src/runtime/logging';
+} from '../../../src/trace-file/file-span-exporter';
+import { crc32c } from '../../../src/trace-file/crc32c';
+import { readTraceFile } from '../../../src/trace-file/read-trace-file';
+import { captureWarnings } from '../../../src/runtime/logging';
 
-const REPO = path.resolve(__dirname, '../../../..');
+const REPO = path.resolve(__dirname, '../../..');
 const TYPE_NAME = 'opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest';
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ describe('FileSpanExporter failures', () => {
 // The exporter's sources are transpiled to CommonJS in a temporary directory and run by a child
 // Node process, which resolves the OpenTelemetry packages through NODE_PATH.
 function transpileSources(outDir: string): void {
-  const files = ['runtime/logging.ts', 'runtime/bounded-fs.ts', 'runtime/environment.ts', 'exporters/file/crc32c.ts', 'exporters/file/kops-framing.ts', 'exporters/file/file-span-exporter.ts'];
+  const files = ['runtime/logging.ts', 'runtime/bounded-fs.ts', 'runtime/environment.ts', 'trace-file/format.ts', 'trace-file/crc32c.ts', 'trace-file/kops-framing.ts', 'trace-file/file-span-exporter.ts'];
   for (const file of files) {
     const source = fs.readFileSync(path.join(REPO, 'src', file), 'utf8');
     const { outputText } = ts.transpileModule(source, {
@@ -342,7 +342,7 @@ function transpileSources(outDir: string): void {
 }
 
 const CHILD = `
-const { FileSpanExporter } = require('./exporters/file/file-span-exporter.js');
+const { FileSpanExporter } = require('./trace-file/file-span-exporter.js');
 const { TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace');
 const memory = new InMemorySpanExporter();
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
