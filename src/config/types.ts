@@ -1,6 +1,6 @@
 // The typed configuration the agent runs on: everything resolveConfig() derives from an environment.
 import type { DiagLogLevel } from '@opentelemetry/api';
-import type { ModuleFunctionsSpec } from '../instrumentations/function-spans/spec';
+import type { ModuleFunctionsSpec } from '../instrumentations/function-spans/types';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json' | 'grpc';
 export type { TraceFileFormat } from '../trace-file/format';

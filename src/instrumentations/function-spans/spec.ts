@@ -7,26 +7,8 @@
 // `exportPath` is an export name, or a dotted path such as `Scheduler.prototype.build`.
 // Without an argument path, the i-th attribute records the i-th argument.
 
-export interface FunctionAttributeSpec {
-  /** Attribute name. */
-  name: string;
-  /** Argument index, then property names. */
-  path: (number | string)[];
-}
-
-export interface FunctionSpanSpec {
-  /** Export path inside the module, e.g. ['createResources'] or ['Scheduler', 'prototype', 'build']. */
-  exportPath: string[];
-  spanName: string;
-  attributes: FunctionAttributeSpec[];
-}
-
-export interface ModuleFunctionsSpec {
-  /** As written: a relative path (to the working directory), an absolute path, or a package name. */
-  module: string;
-  functions: FunctionSpanSpec[];
-}
-
+import type { FunctionAttributeSpec, FunctionSpanSpec, ModuleFunctionsSpec } from './types';
+export type { FunctionAttributeSpec, FunctionSpanSpec, ModuleFunctionsSpec } from './types';
 import { showValue } from '../../config/env-reader';
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
