@@ -3,6 +3,7 @@ import type { DiagLogLevel } from '@opentelemetry/api';
 import { EnvReader, showValue, type Env } from './env-reader';
 import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
 import { readHttp } from './http';
+import { misspelledVariables } from './misspelled';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
   CLOUD_RESOURCE_DETECTORS,
@@ -40,11 +41,12 @@ export function resolveConfig(env: Env, context: ConfigContext, options: AgentOp
     const { resolveFromFile } = require('./config-file') as typeof import('./config-file');
     const resolved = resolveFromFile(file, env, context, () => build(new EnvReader({}), context, {}));
     if (Object.keys(options).length > 0) resolved.warnings.push(`startAgent options are ignored: OTEL_CONFIG_FILE=${file} is the configuration`);
+    resolved.warnings.push(...misspelledVariables(env));
     return resolved;
   }
   const r = new EnvReader(env);
   const config = build(r, context, options);
-  return { config, warnings: r.warnings };
+  return { config, warnings: [...r.warnings, ...misspelledVariables(env)] };
 }
 
 function build(r: EnvReader, context: ConfigContext, options: AgentOptions): AgentConfig {

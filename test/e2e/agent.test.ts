@@ -287,6 +287,13 @@ describe('the host program is untouched', () => {
     expectConnectedHttpTrace(await receiver.waitForSpans(hasHttpPair));
   });
 
+  it('a misspelled variable: one warning naming the variable meant, the program runs on', async () => {
+    const run = await runApp({ files: { 'app.cjs': OUTPUT_APP + HTTP_APP_CJS, 'package.json': PACKAGE_JSON }, entry: 'app.cjs', env: { ...otlpEnv(), OTEL_SERVICENAME: 'typo', KARMA_BROWSERS: 'x' } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe('[otel-agent] warning: OTEL_SERVICENAME is not a variable the agent reads, so it is ignored: did you mean OTEL_SERVICE_NAME?\nerr\n');
+    expectConnectedHttpTrace(await receiver.waitForSpans(hasHttpPair));
+  });
+
   it('an unreachable collector: one warning, the exit code kept, exit bounded by the flush timeout', async () => {
     const run = await runApp({
       files: { 'app.cjs': OUTPUT_APP + HTTP_APP_CJS },
