@@ -340,6 +340,8 @@ export function configFromModel(model: ConfigurationModel, file: string, context
     instrumentationOptions,
     metricsOtlp,
     logsOtlp,
+    metricsProtocol: metricsOtlp?.protocol ?? 'http/protobuf',
+    logsProtocol: logsOtlp?.protocol ?? 'http/protobuf',
     metricsExportIntervalMillis,
   };
 }

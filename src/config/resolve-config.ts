@@ -11,6 +11,7 @@ import {
   type AgentConfig,
   type AgentOptions,
   type ConfigContext,
+  type OtlpProtocol,
   type PropagatorName,
   type ResolvedConfig,
   type ResourceDetectorName,
@@ -109,6 +110,8 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
     instrumentations: readInstrumentations(r, context, options),
     metricsExporters: readSignalExporters(r, 'OTEL_METRICS_EXPORTER'),
     logsExporters: readSignalExporters(r, 'OTEL_LOGS_EXPORTER'),
+    metricsProtocol: signalProtocol(r.string('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL') ?? r.string('OTEL_EXPORTER_OTLP_PROTOCOL')),
+    logsProtocol: signalProtocol(r.string('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL') ?? r.string('OTEL_EXPORTER_OTLP_PROTOCOL')),
     logLevel,
     flushTimeoutMillis: options.flushTimeoutMillis ?? r.integer('OTEL_AGENT_FLUSH_TIMEOUT', 0, 600_000) ?? DEFAULT_FLUSH_TIMEOUT_MILLIS,
     processSpan: readProcessSpan(r),
@@ -268,6 +271,11 @@ function readInstrumentations(r: EnvReader, context: ConfigContext, options: Age
     : context.knownInstrumentations.filter((i) => i.defaultOn).map((i) => i.id);
   const disabled = new Set(check('OTEL_NODE_DISABLED_INSTRUMENTATIONS', r.list('OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? []));
   return [...new Set(enabled)].filter((id) => !disabled.has(id));
+}
+
+/** The metric and log exporters' protocol; anything else is upstream's default (the trace exporter's reading warns about bad values). */
+function signalProtocol(value: string | undefined): OtlpProtocol {
+  return value === 'grpc' || value === 'http/json' ? value : 'http/protobuf';
 }
 
 function readSignalExporters(r: EnvReader, name: string): SignalExporter[] {

@@ -34,6 +34,8 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_TRACES_EXPORTER', 'list', 'otlp', 'exporter', '`otlp`, `console`, `zipkin`, `otlp/stdout`, `otlp/file`, `jaeger` (mapped to OTLP), `none`', 'tracer_provider.processors'),
   s('OTEL_METRICS_EXPORTER', 'list', 'none', 'exporter', '`otlp` or `console`: export the instrumentations\' metrics', 'meter_provider.readers'),
   s('OTEL_LOGS_EXPORTER', 'list', 'none', 'exporter', '`otlp` or `console`: export logs sent through the logs API (pino, bunyan records among them)', 'logger_provider.processors'),
+  s('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'enum', 'OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf', 'exporter', 'protocol of the OTLP metric exporter (its other OTEL_EXPORTER_OTLP_METRICS_* variables are read by upstream\'s exporter)'),
+  s('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'enum', 'OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf', 'exporter', 'protocol of the OTLP log exporter (its other OTEL_EXPORTER_OTLP_LOGS_* variables are read by upstream\'s exporter)'),
   s('OTEL_LOG_LEVEL', 'enum', 'none', 'standard', '`error`, `warn`, `info`, `debug`, `verbose`, `all`: the SDK\'s own diagnostics, on stderr', 'log_level'),
   ...OTLP('ENDPOINT', 'url', 'http://localhost:4318 (gRPC: http://localhost:4317)', 'collector URL (`/v1/traces` is appended to the generic one for HTTP)', 'tracer_provider.processors[].batch.exporter.otlp_*.endpoint'),
   ...OTLP('PROTOCOL', 'enum', 'http/protobuf', '`http/protobuf`, `http/json` or `grpc`'),
@@ -99,7 +101,7 @@ export const SETTINGS: readonly Setting[] = [
  */
 export const OTHER_KNOWN_VARIABLES: readonly string[] = [
   ...['METRICS', 'LOGS'].flatMap((signal) =>
-    ['ENDPOINT', 'PROTOCOL', 'HEADERS', 'TIMEOUT', 'COMPRESSION', 'CERTIFICATE', 'CLIENT_CERTIFICATE', 'CLIENT_KEY', 'INSECURE'].map((k) => `OTEL_EXPORTER_OTLP_${signal}_${k}`),
+    ['ENDPOINT', 'HEADERS', 'TIMEOUT', 'COMPRESSION', 'CERTIFICATE', 'CLIENT_CERTIFICATE', 'CLIENT_KEY', 'INSECURE'].map((k) => `OTEL_EXPORTER_OTLP_${signal}_${k}`),
   ),
   'OTEL_EXPORTER_OTLP_INSECURE',
   'OTEL_EXPORTER_OTLP_TRACES_INSECURE',

@@ -155,6 +155,9 @@ export interface AgentConfig {
   /** OTLP settings for the metrics / logs exporters when a configuration file gives them. */
   metricsOtlp?: SignalOtlpConfig;
   logsOtlp?: SignalOtlpConfig;
+  /** Protocols of the upstream OTLP metric / log exporters, from OTEL_EXPORTER_OTLP_{METRICS,LOGS}_PROTOCOL or the generic one (the exporters read their other variables themselves). */
+  metricsProtocol: OtlpProtocol;
+  logsProtocol: OtlpProtocol;
   /** Metric export interval (ms) from a configuration file's periodic reader. */
   metricsExportIntervalMillis?: number;
 }

@@ -11,12 +11,6 @@ export interface SignalPipeline {
   shutdown(): Promise<void>;
 }
 
-/** The upstream OTLP exporters read their own OTEL_EXPORTER_OTLP_{METRICS,LOGS}_* variables; we pick the package by protocol. */
-function otlpProtocol(signal: 'METRICS' | 'LOGS'): OtlpProtocol {
-  const value = (process.env[`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`] ?? process.env.OTEL_EXPORTER_OTLP_PROTOCOL ?? '').trim();
-  return value === 'grpc' || value === 'http/json' ? value : 'http/protobuf';
-}
-
 /** A configuration file's OTLP settings as the upstream exporters' constructor options; none without a file. */
 function exporterOptions(otlp: SignalOtlpConfig | undefined): object | undefined {
   if (!otlp) return undefined;
@@ -31,7 +25,7 @@ function startMetrics(config: AgentConfig, resource: Resource): SignalPipeline {
     const exporter =
       name === 'console'
         ? new sdk.ConsoleMetricExporter()
-        : new (require(`@opentelemetry/exporter-metrics-otlp-${PACKAGE_SUFFIX[config.metricsOtlp?.protocol ?? otlpProtocol('METRICS')]}`).OTLPMetricExporter)(exporterOptions(config.metricsOtlp));
+        : new (require(`@opentelemetry/exporter-metrics-otlp-${PACKAGE_SUFFIX[config.metricsOtlp?.protocol ?? config.metricsProtocol]}`).OTLPMetricExporter)(exporterOptions(config.metricsOtlp));
     return new sdk.PeriodicExportingMetricReader({
       exporter,
       ...(config.metricsExportIntervalMillis !== undefined ? { exportIntervalMillis: config.metricsExportIntervalMillis } : {}),
@@ -47,7 +41,7 @@ function startLogs(config: AgentConfig, resource: Resource): SignalPipeline {
   const processors = config.logsExporters.map((name) =>
     name === 'console'
       ? new sdk.SimpleLogRecordProcessor({ exporter: new sdk.ConsoleLogRecordExporter() })
-      : new sdk.BatchLogRecordProcessor({ exporter: new (require(`@opentelemetry/exporter-logs-otlp-${PACKAGE_SUFFIX[config.logsOtlp?.protocol ?? otlpProtocol('LOGS')]}`).OTLPLogExporter)(exporterOptions(config.logsOtlp)) }),
+      : new sdk.BatchLogRecordProcessor({ exporter: new (require(`@opentelemetry/exporter-logs-otlp-${PACKAGE_SUFFIX[config.logsOtlp?.protocol ?? config.logsProtocol]}`).OTLPLogExporter)(exporterOptions(config.logsOtlp)) }),
   );
   const provider = new sdk.LoggerProvider({ resource, processors });
   logs.setGlobalLoggerProvider(provider);

@@ -357,3 +357,14 @@ describe('agent variables for traces across processes', () => {
     ]);
   });
 });
+
+describe('metric and log exporter protocols', () => {
+  const ctx = { knownInstrumentations: [] };
+  it('come from the signal variable, then the generic one, then http/protobuf (read here, not from process.env later)', () => {
+    expect(resolveConfig({}, ctx).config.metricsProtocol).toBe('http/protobuf');
+    const generic = resolveConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, ctx).config;
+    expect([generic.metricsProtocol, generic.logsProtocol]).toEqual(['grpc', 'grpc']);
+    const own = resolveConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json' }, ctx).config;
+    expect([own.metricsProtocol, own.logsProtocol]).toEqual(['grpc', 'http/json']);
+  });
+});
