@@ -32,7 +32,7 @@ export interface DoctorReport {
 }
 
 export async function buildReport(env: NodeJS.ProcessEnv, timeoutMillis: number): Promise<DoctorReport> {
-  const { config, warnings } = resolveConfig(env, { knownInstrumentations: INSTRUMENTATIONS });
+  const { config, warnings, rejected = [] } = resolveConfig(env, { knownInstrumentations: INSTRUMENTATIONS });
   const node = { version: process.versions.node, ...checkNode() };
   const problems: string[] = [];
   if (!node.ok) problems.push(node.message);
@@ -53,7 +53,7 @@ export async function buildReport(env: NodeJS.ProcessEnv, timeoutMillis: number)
     node,
     enabled: config.enabled,
     ...(config.disabledBy ? { disabledBy: config.disabledBy } : {}),
-    settings: settingRows(config, env, warnings),
+    settings: settingRows(config, env, rejected),
     warnings,
     destinations,
     instrumentations: config.enabled ? instrumentations : [],

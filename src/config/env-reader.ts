@@ -14,6 +14,8 @@ export function showValue(value: string): string {
 export class EnvReader {
   readonly warnings: string[] = [];
   readonly sources: Record<string, SettingSource> = {};
+  /** Variables whose value was rejected (their default applies): the doctor shows them as such. */
+  readonly rejected = new Set<string>();
 
   constructor(private readonly env: Env) {}
 
@@ -34,6 +36,7 @@ export class EnvReader {
   }
 
   invalid(name: string, value: string, expected: string, fallback: string): void {
+    this.rejected.add(name);
     this.warn(`${name}="${showValue(value)}" is not ${expected}; using ${fallback}`);
   }
 

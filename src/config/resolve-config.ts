@@ -47,7 +47,7 @@ export function resolveConfig(env: Env, context: ConfigContext, options: AgentOp
   }
   const r = new EnvReader(env);
   const config = build(r, context, options);
-  return { config, warnings: [...r.warnings, ...misspelledVariables(env)] };
+  return { config, warnings: [...r.warnings, ...misspelledVariables(env)], rejected: [...r.rejected] };
 }
 
 function build(r: EnvReader, context: ConfigContext, options: AgentOptions): AgentConfig {

@@ -198,4 +198,6 @@ export interface ConfigContext {
 export interface ResolvedConfig {
   config: AgentConfig;
   warnings: string[];
+  /** Variables whose value was rejected, so that their default applies (none when a configuration file is used). */
+  rejected?: readonly string[];
 }

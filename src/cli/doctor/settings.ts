@@ -18,12 +18,11 @@ const LOG_LEVEL_NAMES: Record<number, string> = { 0: 'none', 30: 'error', 50: 'w
  * config.sources records the settings whose origin resolveConfig decides in several steps (service
  * name, exporters, endpoint, protocol, sampler); the rest come from one variable (or a signal-specific
  * one before a generic one), which this finds the same way resolveConfig reads them: a set, non-blank
- * variable wins, unless a warning says its value was rejected, in which case the default applied.
+ * variable wins, unless resolveConfig rejected its value, in which case the default applied.
  */
-export function settingRows(config: AgentConfig, env: Env, warnings: readonly string[]): SettingRow[] {
+export function settingRows(config: AgentConfig, env: Env, rejectedNames: readonly string[]): SettingRow[] {
   const isSet = (name: string) => (env[name] ?? '').trim() !== '';
-  // EnvReader.invalid() words every rejection as `NAME="value" is not ...`.
-  const rejected = (name: string) => warnings.some((w) => w.startsWith(`${name}="`));
+  const rejected = (name: string) => rejectedNames.includes(name);
   const from = (...names: string[]): string => {
     const invalid: string[] = [];
     for (const name of names) {

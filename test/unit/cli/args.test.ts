@@ -71,8 +71,8 @@ describe('redaction', () => {
 
 describe('doctor: settings and their sources', () => {
   const rows = (env: Record<string, string>) => {
-    const { config, warnings } = resolveConfig(env, { knownInstrumentations: INSTRUMENTATIONS });
-    return Object.fromEntries(settingRows(config, env, warnings).map((r) => [r.setting, r]));
+    const { config, rejected = [] } = resolveConfig(env, { knownInstrumentations: INSTRUMENTATIONS });
+    return Object.fromEntries(settingRows(config, env, rejected).map((r) => [r.setting, r]));
   };
   it('names the variable of each setting, and default otherwise', () => {
     const r = rows({ OTEL_SERVICE_NAME: 'checkout', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '500' });
