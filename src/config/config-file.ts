@@ -1,4 +1,5 @@
 // OTEL_CONFIG_FILE: the declarative configuration document mapped onto the same AgentConfig the variables produce.
+import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, LOG_LEVELS } from './defaults';
 import type {
   ConfigurationModel,
   OtlpGrpcExporterConfigModel,
@@ -31,8 +32,8 @@ import {
 /** Where the agent's own settings live in the document (instrumentation/development.js.otel_agent). */
 export const AGENT_SETTINGS_PATH = '/instrumentation/development/js/otel_agent';
 
-const DEFAULT_HTTP_TRACES_URL = 'http://localhost:4318/v1/traces';
-const DEFAULT_GRPC_URL = 'http://localhost:4317';
+const DEFAULT_HTTP_TRACES_URL = `${DEFAULT_OTLP_HTTP_ENDPOINT}/v1/traces`;
+const DEFAULT_GRPC_URL = DEFAULT_OTLP_GRPC_ENDPOINT;
 const DEFAULT_TIMEOUT_MILLIS = 10_000;
 const SPAN_EXPORTERS = ['otlp_http', 'otlp_grpc', 'console', 'otlp_file/development'];
 const SAMPLERS = ['always_on', 'always_off', 'trace_id_ratio_based', 'parent_based'];
@@ -58,12 +59,12 @@ const AGENT_KEYS = [
 ];
 
 // SeverityNumber names (the schema's log_level) onto the agent's DiagLogLevel numbers.
-const LOG_LEVELS: [RegExp, number][] = [
-  [/^trace/, 80],
-  [/^debug/, 70],
-  [/^info/, 60],
-  [/^warn/, 50],
-  [/^(error|fatal)/, 30],
+const SEVERITY_LOG_LEVELS: [RegExp, number][] = [
+  [/^trace/, LOG_LEVELS.verbose],
+  [/^debug/, LOG_LEVELS.debug],
+  [/^info/, LOG_LEVELS.info],
+  [/^warn/, LOG_LEVELS.warn],
+  [/^(error|fatal)/, LOG_LEVELS.error],
 ];
 
 /**
@@ -192,7 +193,7 @@ export function configFromModel(model: ConfigurationModel, file: string, context
   }
   note('traces.exporter', traceExporters.length > 0 ? traceExporters.map((e, i) => sources[`traces.exporter.${i}`].value).join(',') : 'none', tp ? '/tracer_provider/processors' : '/tracer_provider (not set: no traces)');
   // AgentConfig.batch (the delivery accounting's queue bound, doctor's rows) follows the first batch processor.
-  const batch = firstBatch?.batch ?? { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000, exportTimeoutMillis: 30000 };
+  const batch = firstBatch?.batch ?? { ...DEFAULT_BATCH };
   if (firstBatch) {
     const { at, settings } = firstBatch;
     const key = (k: string) => `${at}/${k}${settings[k] == null ? ' (not set)' : ''}`;
@@ -212,11 +213,11 @@ export function configFromModel(model: ConfigurationModel, file: string, context
     specific != null ? `/tracer_provider/limits/${key}` : generalKey && (general as Obj | undefined)?.[generalKey] != null ? `/attribute_limits/${generalKey}` : `/tracer_provider/limits/${key} (not set)`;
   const spanLimits = {
     attributeValueLengthLimit: num(limits?.attribute_value_length_limit) ?? num(general?.attribute_value_length_limit),
-    attributeCountLimit: num(limits?.attribute_count_limit) ?? num(general?.attribute_count_limit) ?? 128,
-    eventCountLimit: num(limits?.event_count_limit) ?? 128,
-    linkCountLimit: num(limits?.link_count_limit) ?? 128,
-    attributePerEventCountLimit: num(limits?.event_attribute_count_limit) ?? 128,
-    attributePerLinkCountLimit: num(limits?.link_attribute_count_limit) ?? 128,
+    attributeCountLimit: num(limits?.attribute_count_limit) ?? num(general?.attribute_count_limit) ?? DEFAULT_COUNT_LIMIT,
+    eventCountLimit: num(limits?.event_count_limit) ?? DEFAULT_COUNT_LIMIT,
+    linkCountLimit: num(limits?.link_count_limit) ?? DEFAULT_COUNT_LIMIT,
+    attributePerEventCountLimit: num(limits?.event_attribute_count_limit) ?? DEFAULT_COUNT_LIMIT,
+    attributePerLinkCountLimit: num(limits?.link_attribute_count_limit) ?? DEFAULT_COUNT_LIMIT,
   };
   note('limit: span attribute count', String(spanLimits.attributeCountLimit), limitFrom(limits?.attribute_count_limit, 'attribute_count_limit', 'attribute_count_limit'));
   note('limit: span attribute length', String(spanLimits.attributeValueLengthLimit ?? 'unlimited'), limitFrom(limits?.attribute_value_length_limit, 'attribute_value_length_limit', 'attribute_value_length_limit'));
@@ -256,7 +257,7 @@ export function configFromModel(model: ConfigurationModel, file: string, context
   note('logs exporter', [...logsExporters].join(',') || 'none', '/logger_provider');
 
   let logLevel = 0;
-  if (model.log_level) logLevel = LOG_LEVELS.find(([re]) => re.test(model.log_level as string))?.[1] ?? 0;
+  if (model.log_level) logLevel = SEVERITY_LOG_LEVELS.find(([re]) => re.test(model.log_level as string))?.[1] ?? 0;
   note('log level', model.log_level ?? 'none', model.log_level ? '/log_level' : '/log_level (not set)');
 
   // Instrumentations: defaults, switched per id under js; their other keys are the constructor's options.
@@ -286,7 +287,7 @@ export function configFromModel(model: ConfigurationModel, file: string, context
   // The agent's own settings.
   const a = agentJs ?? {};
   const agentAt = (key: string) => `${AGENT_SETTINGS_PATH}/${key}${a[key] === undefined ? ' (not set)' : ''}`;
-  const flushTimeoutMillis = a.flush_timeout === undefined ? 2000 : intIn(a.flush_timeout, 0, 600_000, agentAt('flush_timeout'), fail);
+  const flushTimeoutMillis = a.flush_timeout === undefined ? DEFAULT_FLUSH_TIMEOUT_MILLIS : intIn(a.flush_timeout, 0, 600_000, agentAt('flush_timeout'), fail);
   note('flush timeout (ms)', String(flushTimeoutMillis), agentAt('flush_timeout'));
   let processSpan: AgentConfig['processSpan'] = 'auto';
   if (a.process_span !== undefined) {
@@ -376,15 +377,15 @@ function bool(v: unknown, at: string, fail: Fail): boolean {
 }
 
 function batchSettings(s: Obj, at: string, fail: Fail): BatchConfig {
-  const maxQueueSize = num(s.max_queue_size) ?? 2048;
+  const maxQueueSize = num(s.max_queue_size) ?? DEFAULT_BATCH.maxQueueSize;
   // The default batch size follows a smaller queue; only an explicit conflict is an error.
-  const maxExportBatchSize = num(s.max_export_batch_size) ?? Math.min(512, maxQueueSize);
+  const maxExportBatchSize = num(s.max_export_batch_size) ?? Math.min(DEFAULT_BATCH.maxExportBatchSize, maxQueueSize);
   if (maxExportBatchSize > maxQueueSize) fail(`${at}/max_export_batch_size`, `${maxExportBatchSize} is larger than max_queue_size ${maxQueueSize}`);
   return {
     maxQueueSize,
     maxExportBatchSize,
-    scheduledDelayMillis: num(s.schedule_delay) ?? 5000,
-    exportTimeoutMillis: noLimitAsMax(num(s.export_timeout)) ?? 30000,
+    scheduledDelayMillis: num(s.schedule_delay) ?? DEFAULT_BATCH.scheduledDelayMillis,
+    exportTimeoutMillis: noLimitAsMax(num(s.export_timeout)) ?? DEFAULT_BATCH.exportTimeoutMillis,
   };
 }
 
@@ -457,7 +458,7 @@ function spanExporter(name: string, s: Obj, at: string, format: TraceFileFormat,
 
 function signalOtlp(name: string, s: Obj, at: string, path: string, fail: Fail): SignalOtlpConfig {
   const c = otlpCommon(name, s, at, fail);
-  return { ...c, url: c.url ?? (name === 'otlp_grpc' ? DEFAULT_GRPC_URL : `http://localhost:4318${path}`) };
+  return { ...c, url: c.url ?? (name === 'otlp_grpc' ? DEFAULT_GRPC_URL : `${DEFAULT_OTLP_HTTP_ENDPOINT}${path}`) };
 }
 
 function readSampler(model: SamplerConfigModel, at: string, single: Single, fail: Fail): SamplerConfig {

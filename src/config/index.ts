@@ -1,4 +1,5 @@
 // Configuration: the public surface of src/config.
-export { resolveConfig, DEFAULT_FLUSH_TIMEOUT_MILLIS } from './resolve-config';
+export { resolveConfig } from './resolve-config';
+export { DEFAULT_FLUSH_TIMEOUT_MILLIS } from './defaults';
 export type * from './types';
 export type { Env } from './env-reader';

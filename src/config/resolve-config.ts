@@ -4,6 +4,7 @@ import { EnvReader, showValue, type Env } from './env-reader';
 import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
 import { readHttp } from './http';
 import { misspelledVariables } from './misspelled';
+import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, LOG_LEVELS } from './defaults';
 import { readKarSettings, readTraceExporters } from './trace-exporters';
 import {
   CLOUD_RESOURCE_DETECTORS,
@@ -19,20 +20,8 @@ import {
   type SignalExporter,
 } from './types';
 
-export const DEFAULT_FLUSH_TIMEOUT_MILLIS = 2000;
 const KAR_DEFAULT_SERVICE_NAME = 'kubevirt-actions-runner';
 const KAR_DEFAULT_SERVICE_VERSION = 'unknown';
-
-// DiagLogLevel's values, spelled out so that reading the configuration loads no OpenTelemetry code.
-const LOG_LEVELS: Record<string, DiagLogLevel> = {
-  none: 0 as DiagLogLevel.NONE,
-  error: 30 as DiagLogLevel.ERROR,
-  warn: 50 as DiagLogLevel.WARN,
-  info: 60 as DiagLogLevel.INFO,
-  debug: 70 as DiagLogLevel.DEBUG,
-  verbose: 80 as DiagLogLevel.VERBOSE,
-  all: 9999 as DiagLogLevel.ALL,
-};
 
 export function resolveConfig(env: Env, context: ConfigContext, options: AgentOptions = {}): ResolvedConfig {
   // OTEL_CONFIG_FILE: the file is the whole configuration; variables count only through its ${VAR}
@@ -208,8 +197,8 @@ function readSampler(r: EnvReader, options: AgentOptions): SamplerConfig {
 }
 
 function readBatch(r: EnvReader, options: AgentOptions): AgentConfig['batch'] {
-  const maxQueueSize = options.maxQueueSize ?? r.integer('OTEL_BSP_MAX_QUEUE_SIZE', 1, 10_000_000) ?? 2048;
-  let maxExportBatchSize = options.maxExportBatchSize ?? r.integer('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1, 10_000_000) ?? 512;
+  const maxQueueSize = options.maxQueueSize ?? r.integer('OTEL_BSP_MAX_QUEUE_SIZE', 1, 10_000_000) ?? DEFAULT_BATCH.maxQueueSize;
+  let maxExportBatchSize = options.maxExportBatchSize ?? r.integer('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1, 10_000_000) ?? DEFAULT_BATCH.maxExportBatchSize;
   if (maxExportBatchSize > maxQueueSize) {
     r.warn(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${maxQueueSize}; using ${maxQueueSize}`);
     maxExportBatchSize = maxQueueSize;
@@ -217,8 +206,8 @@ function readBatch(r: EnvReader, options: AgentOptions): AgentConfig['batch'] {
   return {
     maxQueueSize,
     maxExportBatchSize,
-    scheduledDelayMillis: options.scheduledDelayMillis ?? r.integer('OTEL_BSP_SCHEDULE_DELAY', 0, 3_600_000) ?? 5000,
-    exportTimeoutMillis: options.exportTimeoutMillis ?? r.integer('OTEL_BSP_EXPORT_TIMEOUT', 1, 3_600_000) ?? 30000,
+    scheduledDelayMillis: options.scheduledDelayMillis ?? r.integer('OTEL_BSP_SCHEDULE_DELAY', 0, 3_600_000) ?? DEFAULT_BATCH.scheduledDelayMillis,
+    exportTimeoutMillis: options.exportTimeoutMillis ?? r.integer('OTEL_BSP_EXPORT_TIMEOUT', 1, 3_600_000) ?? DEFAULT_BATCH.exportTimeoutMillis,
   };
 }
 
@@ -227,11 +216,11 @@ function readSpanLimits(r: EnvReader): AgentConfig['spanLimits'] {
   const generalLength = r.integer('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT');
   return {
     attributeValueLengthLimit: r.integer('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? generalLength,
-    attributeCountLimit: r.integer('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? generalCount ?? 128,
-    eventCountLimit: r.integer('OTEL_SPAN_EVENT_COUNT_LIMIT') ?? 128,
-    linkCountLimit: r.integer('OTEL_SPAN_LINK_COUNT_LIMIT') ?? 128,
-    attributePerEventCountLimit: r.integer('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT') ?? 128,
-    attributePerLinkCountLimit: r.integer('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT') ?? 128,
+    attributeCountLimit: r.integer('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? generalCount ?? DEFAULT_COUNT_LIMIT,
+    eventCountLimit: r.integer('OTEL_SPAN_EVENT_COUNT_LIMIT') ?? DEFAULT_COUNT_LIMIT,
+    linkCountLimit: r.integer('OTEL_SPAN_LINK_COUNT_LIMIT') ?? DEFAULT_COUNT_LIMIT,
+    attributePerEventCountLimit: r.integer('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT') ?? DEFAULT_COUNT_LIMIT,
+    attributePerLinkCountLimit: r.integer('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT') ?? DEFAULT_COUNT_LIMIT,
   };
 }
 

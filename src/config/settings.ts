@@ -1,7 +1,9 @@
 // The one table of settings: every variable the agent reads, its type, default and meaning (docs/configuration.md is made from it).
 //
-// resolve-config.ts reads these names; a unit test checks that every `OTEL_*` / `KAR_*` name in src/ is listed here and that
+// resolve-config.ts reads these names (defaults.ts holds the default values); a unit test checks that every `OTEL_*` / `KAR_*` name in src/ is listed here and that
 // docs/configuration.md is the table rendered (`npm run docs:settings`). Misspelled variables are found against this table.
+
+import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT } from './defaults';
 
 export type SettingType = 'boolean' | 'integer' | 'number' | 'string' | 'url' | 'path' | 'list' | 'key=value list' | 'enum';
 
@@ -37,7 +39,7 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_EXPORTER_OTLP_METRICS_PROTOCOL', 'enum', 'OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf', 'exporter', 'protocol of the OTLP metric exporter (its other OTEL_EXPORTER_OTLP_METRICS_* variables are read by upstream\'s exporter)'),
   s('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'enum', 'OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf', 'exporter', 'protocol of the OTLP log exporter (its other OTEL_EXPORTER_OTLP_LOGS_* variables are read by upstream\'s exporter)'),
   s('OTEL_LOG_LEVEL', 'enum', 'none', 'standard', '`error`, `warn`, `info`, `debug`, `verbose`, `all`: the SDK\'s own diagnostics, on stderr', 'log_level'),
-  ...OTLP('ENDPOINT', 'url', 'http://localhost:4318 (gRPC: http://localhost:4317)', 'collector URL (`/v1/traces` is appended to the generic one for HTTP)', 'tracer_provider.processors[].batch.exporter.otlp_*.endpoint'),
+  ...OTLP('ENDPOINT', 'url', `${DEFAULT_OTLP_HTTP_ENDPOINT} (gRPC: ${DEFAULT_OTLP_GRPC_ENDPOINT})`, 'collector URL (`/v1/traces` is appended to the generic one for HTTP)', 'tracer_provider.processors[].batch.exporter.otlp_*.endpoint'),
   ...OTLP('PROTOCOL', 'enum', 'http/protobuf', '`http/protobuf`, `http/json` or `grpc`'),
   ...OTLP('HEADERS', 'key=value list', '', 'request headers, values never printed', 'tracer_provider.processors[].batch.exporter.otlp_*.headers'),
   ...OTLP('TIMEOUT', 'integer', '10000', 'export request timeout, ms', 'tracer_provider.processors[].batch.exporter.otlp_*.timeout'),
@@ -51,18 +53,18 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_TRACES_SAMPLER', 'enum', 'parentbased_always_on', 'standard', '`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`', 'tracer_provider.sampler'),
   s('OTEL_TRACES_SAMPLER_ARG', 'number', '1', 'standard', 'sampling ratio, 0 to 1, for the ratio samplers', 'tracer_provider.sampler.*.ratio'),
   s('OTEL_PROPAGATORS', 'list', 'tracecontext,baggage', 'standard', '`tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` (mapped to tracecontext,baggage), `none`', 'propagator.composite'),
-  s('OTEL_BSP_SCHEDULE_DELAY', 'integer', '5000', 'batch and limits', 'ms between batch exports', 'tracer_provider.processors[].batch.schedule_delay'),
-  s('OTEL_BSP_EXPORT_TIMEOUT', 'integer', '30000', 'batch and limits', 'ms an export batch may take', 'tracer_provider.processors[].batch.export_timeout'),
-  s('OTEL_BSP_MAX_QUEUE_SIZE', 'integer', '2048', 'batch and limits', 'spans buffered before new ones are dropped', 'tracer_provider.processors[].batch.max_queue_size'),
-  s('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'integer', '512', 'batch and limits', 'spans per export (at most the queue size)', 'tracer_provider.processors[].batch.max_export_batch_size'),
-  s('OTEL_ATTRIBUTE_COUNT_LIMIT', 'integer', '128', 'batch and limits', 'attributes per span, event or link (general limit)', 'attribute_limits.attribute_count_limit'),
+  s('OTEL_BSP_SCHEDULE_DELAY', 'integer', String(DEFAULT_BATCH.scheduledDelayMillis), 'batch and limits', 'ms between batch exports', 'tracer_provider.processors[].batch.schedule_delay'),
+  s('OTEL_BSP_EXPORT_TIMEOUT', 'integer', String(DEFAULT_BATCH.exportTimeoutMillis), 'batch and limits', 'ms an export batch may take', 'tracer_provider.processors[].batch.export_timeout'),
+  s('OTEL_BSP_MAX_QUEUE_SIZE', 'integer', String(DEFAULT_BATCH.maxQueueSize), 'batch and limits', 'spans buffered before new ones are dropped', 'tracer_provider.processors[].batch.max_queue_size'),
+  s('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'integer', String(DEFAULT_BATCH.maxExportBatchSize), 'batch and limits', 'spans per export (at most the queue size)', 'tracer_provider.processors[].batch.max_export_batch_size'),
+  s('OTEL_ATTRIBUTE_COUNT_LIMIT', 'integer', String(DEFAULT_COUNT_LIMIT), 'batch and limits', 'attributes per span, event or link (general limit)', 'attribute_limits.attribute_count_limit'),
   s('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'integer', 'unlimited', 'batch and limits', 'longest string attribute value (general limit)', 'attribute_limits.attribute_value_length_limit'),
   s('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'integer', 'the general limit', 'batch and limits', 'attributes per span', 'tracer_provider.limits.attribute_count_limit'),
   s('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'integer', 'the general limit', 'batch and limits', 'longest span attribute value', 'tracer_provider.limits.attribute_value_length_limit'),
-  s('OTEL_SPAN_EVENT_COUNT_LIMIT', 'integer', '128', 'batch and limits', 'events per span', 'tracer_provider.limits.event_count_limit'),
-  s('OTEL_SPAN_LINK_COUNT_LIMIT', 'integer', '128', 'batch and limits', 'links per span', 'tracer_provider.limits.link_count_limit'),
-  s('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 'integer', '128', 'batch and limits', 'attributes per event', 'tracer_provider.limits.event_attribute_count_limit'),
-  s('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', 'integer', '128', 'batch and limits', 'attributes per link', 'tracer_provider.limits.link_attribute_count_limit'),
+  s('OTEL_SPAN_EVENT_COUNT_LIMIT', 'integer', String(DEFAULT_COUNT_LIMIT), 'batch and limits', 'events per span', 'tracer_provider.limits.event_count_limit'),
+  s('OTEL_SPAN_LINK_COUNT_LIMIT', 'integer', String(DEFAULT_COUNT_LIMIT), 'batch and limits', 'links per span', 'tracer_provider.limits.link_count_limit'),
+  s('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 'integer', String(DEFAULT_COUNT_LIMIT), 'batch and limits', 'attributes per event', 'tracer_provider.limits.event_attribute_count_limit'),
+  s('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', 'integer', String(DEFAULT_COUNT_LIMIT), 'batch and limits', 'attributes per link', 'tracer_provider.limits.link_attribute_count_limit'),
   s('OTEL_NODE_ENABLED_INSTRUMENTATIONS', 'list', 'all that are on by default', 'instrumentations', 'instrumentation ids to enable (only those)'),
   s('OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'list', '', 'instrumentations', 'instrumentation ids to leave off'),
   s('OTEL_NODE_EXCLUDED_URLS', 'list', '', 'instrumentations', 'regular expressions (trusted input): matching incoming paths and outgoing URLs get no span'),
@@ -74,7 +76,7 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS', 'boolean', 'false', 'instrumentations', '`true`: upstream\'s express/router instrumentations (a span per middleware) instead of the route hook'),
   s('OTEL_AGENT_FUNCTION_SPANS', 'string', '', 'instrumentations', 'exported functions to wrap in spans, `module[fn,fn=name(attr:0.path)];...`'),
   s('OTEL_AGENT_COMMAND_RULES', 'path', '', 'instrumentations', 'JSON rules file that names child-process spans and sets their attributes'),
-  s('OTEL_AGENT_FLUSH_TIMEOUT', 'integer', '2000', 'agent', 'ms the end of a process waits for the collector (up to 5 times that while a burst is delivered)'),
+  s('OTEL_AGENT_FLUSH_TIMEOUT', 'integer', String(DEFAULT_FLUSH_TIMEOUT_MILLIS), 'agent', 'ms the end of a process waits for the collector (up to 5 times that while a burst is delivered)'),
   s('OTEL_AGENT_TRACE_FILE_FORMAT', 'enum', 'jsonl', 'trace files', '`jsonl` (OTLP JSON Lines) or `kops` (kops\' framed protobuf)'),
   s('OTEL_AGENT_PROCESS_SPAN', 'enum', 'auto', 'agent', '`true`, `false`, or `auto` (on when a TRACEPARENT was inherited, in the main thread): a span over the whole run'),
   s('OTEL_AGENT_PROCESS_SPAN_NAME', 'string', 'the script\'s file name, else node', 'agent', 'the process span\'s name (not inherited by child processes)'),
@@ -83,7 +85,7 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_AGENT_REDACTION', 'enum', 'on', 'agent', 'only the exact value `off` turns redaction off (with a warning at every start)'),
   s('KAR_TELEMETRY_ENABLED', 'boolean', '', 'KubeVirt actions runner', '`true` applies the KAR_TELEMETRY_* variables; `false` turns the agent off unless OTEL_SDK_DISABLED=false'),
   s('KAR_TELEMETRY_EXPORT_TYPE', 'enum', 'otlp', 'KubeVirt actions runner', '`otlp` or `stdout`'),
-  s('KAR_TELEMETRY_OTLP_ENDPOINT', 'url', 'http://localhost:4318', 'KubeVirt actions runner', 'OTLP/HTTP base URL (`/v1/traces` is appended)'),
+  s('KAR_TELEMETRY_OTLP_ENDPOINT', 'url', DEFAULT_OTLP_HTTP_ENDPOINT, 'KubeVirt actions runner', 'OTLP/HTTP base URL (`/v1/traces` is appended)'),
   s('KAR_TELEMETRY_SERVICE_NAME', 'string', 'kubevirt-actions-runner', 'KubeVirt actions runner', '`service.name`'),
   s('KAR_TELEMETRY_SERVICE_VERSION', 'string', 'unknown', 'KubeVirt actions runner', '`service.version`'),
   s('OTEL_EXPORTER_JAEGER_ENDPOINT', 'url', '', 'legacy Jaeger', 'mapped to OTLP on the same host, port 4318'),

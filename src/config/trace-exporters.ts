@@ -1,13 +1,13 @@
 // Which trace exporters to build, from OTEL_TRACES_EXPORTER, OTLP, kops file, KubeVirt runner and Jaeger variables.
+import { DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, OTLP_HTTP_PORT } from './defaults';
 import { EnvReader, isHttpUrl, showValue, stripCredentials } from './env-reader';
 import type { AgentOptions, OtlpExporterConfig, OtlpProtocol, TraceExporterConfig, TraceFileFormat } from './types';
 
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
-const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
-const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
+const DEFAULT_HTTP_ENDPOINT = DEFAULT_OTLP_HTTP_ENDPOINT;
+const DEFAULT_GRPC_ENDPOINT = DEFAULT_OTLP_GRPC_ENDPOINT;
 const DEFAULT_TIMEOUT_MILLIS = 10_000;
 const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
-const OTLP_HTTP_PORT = '4318';
 const KNOWN_EXPORTERS = ['otlp', 'console', 'zipkin', 'none', 'otlp/stdout', 'otlp/file', 'jaeger'];
 
 /** The KubeVirt actions runner's settings, when KAR_TELEMETRY_ENABLED=true (seed 000). */

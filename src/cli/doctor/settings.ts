@@ -1,6 +1,7 @@
 // The doctor's settings table: every effective setting, its value (secrets redacted) and the variable it came from.
 import type { AgentConfig, OtlpExporterConfig, TraceExporterConfig } from '../../config';
 import { redactHeaders, redactUrl } from '../redact';
+import { logLevelName } from '../../config/defaults';
 
 export interface SettingRow {
   setting: string;
@@ -11,8 +12,6 @@ export interface SettingRow {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-// DiagLogLevel numbers (config/resolve-config.ts) back to the names OTEL_LOG_LEVEL takes.
-const LOG_LEVEL_NAMES: Record<number, string> = { 0: 'none', 30: 'error', 50: 'warn', 60: 'info', 70: 'debug', 80: 'verbose', 9999: 'all' };
 
 /**
  * config.sources records the settings whose origin resolveConfig decides in several steps (service
@@ -66,7 +65,7 @@ export function settingRows(config: AgentConfig, env: Env, rejectedNames: readon
   row('instrumentations', `${config.instrumentations.length} enabled`, instFrom.join(', ') || 'default');
   row('metrics exporter', config.metricsExporters.join(',') || 'none', from('OTEL_METRICS_EXPORTER'));
   row('logs exporter', config.logsExporters.join(',') || 'none', from('OTEL_LOGS_EXPORTER'));
-  row('log level', LOG_LEVEL_NAMES[config.logLevel as number] ?? String(config.logLevel), from('OTEL_LOG_LEVEL'));
+  row('log level', logLevelName(config.logLevel), from('OTEL_LOG_LEVEL'));
   row('flush timeout (ms)', String(config.flushTimeoutMillis), from('OTEL_AGENT_FLUSH_TIMEOUT'));
   if (config.processSpan !== undefined) row('process span', config.processSpan, from('OTEL_AGENT_PROCESS_SPAN'));
   if (config.processSpanName !== undefined) row('process span name', config.processSpanName, 'OTEL_AGENT_PROCESS_SPAN_NAME');
