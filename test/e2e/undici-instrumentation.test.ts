@@ -127,3 +127,101 @@ describe('the agent\'s fetch/undici spans match @opentelemetry/instrumentation-u
     expect(byKey.get('server GET /undici-request')?.parent).toBe('client GET http://127.0.0.1:PORT0/undici-request');
   });
 });
+
+describe('fetch gets the HTTP client\'s features', () => {
+  const FEATURES = {
+    OTEL_NODE_EXCLUDED_URLS: '/health$',
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST: 'x-req,authorization',
+    OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE: 'x-resp,set-cookie',
+  };
+  const clientOf = (spans: ReceivedSpan[], p: string) => spans.find((s) => s.scope.name === AGENT_SCOPE && String(s.attributes['url.full']).includes(p));
+  const serverOf = (spans: ReceivedSpan[], p: string) => spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === p);
+
+  it('redacted url.full, OTEL_NODE_EXCLUDED_URLS, captured headers (credentials REDACTED), traceparent injected, error.type ECONNREFUSED', async () => {
+    const { run, spans } = await traced(fixture('features.cjs'), 'undici-features', FEATURES, 2);
+    const client = clientOf(spans, '/f?')!;
+    expect(client.attributes['url.full']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/f\?token=REDACTED&q=1$/);
+    expect(client.attributes['url.query']).toBe('token=REDACTED&q=1');
+    expect(client.attributes).toMatchObject({
+      'http.request.header.x-req': ['q1'],
+      'http.request.header.authorization': ['REDACTED'],
+      'http.response.header.x-resp': ['r1'],
+      'http.response.header.set-cookie': ['REDACTED'],
+    });
+    // Propagation: the server got the client span's context, and its span is the client span's child.
+    const sent = JSON.parse(/^secret (.*)$/m.exec(run.stdout)![1]) as { traceparent?: string };
+    expect(sent.traceparent).toBe(`00-${client.traceId}-${client.spanId}-01`);
+    expect(serverOf(spans, '/f')?.parentSpanId).toBe(client.spanId);
+    // Excluded: no client span, nothing injected (the server span is a root).
+    expect(spans.filter((s) => s.scope.name === AGENT_SCOPE && String(s.attributes['url.full']).includes('/health'))).toEqual([]);
+    expect(run.stdout).toContain('health {}');
+    const refused = spans.find((s) => s.scope.name === AGENT_SCOPE && s.attributes['error.type'] !== undefined)!;
+    expect(refused).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ECONNREFUSED' } });
+    expect(JSON.stringify(spans.map((s) => s.attributes))).not.toMatch(/abc123|Bearer xyz|s3cret/);
+  });
+
+  it('OTEL_AGENT_UNDICI_INSTRUMENTATION=upstream: upstream\'s spans, none of these features (what the agent\'s replace)', async () => {
+    const { spans } = await traced(fixture('features.cjs'), 'undici-features-upstream', { ...FEATURES, OTEL_AGENT_UNDICI_INSTRUMENTATION: 'upstream' }, 3);
+    const undici = spans.filter(isUndici);
+    expect(undici.every((s) => s.scope.name === UPSTREAM_SCOPE)).toBe(true);
+    expect(undici.find((s) => String(s.attributes['url.full']).includes('/f?'))?.attributes['url.full']).toContain('token=abc123');
+    expect(undici.some((s) => String(s.attributes['url.full']).includes('/health'))).toBe(true);
+  });
+
+  it('OTEL_PROPAGATORS=b3: the configured propagator\'s header, not traceparent', async () => {
+    const { run, spans } = await traced(fixture('features.cjs'), 'undici-features-b3', { OTEL_PROPAGATORS: 'b3' }, 3);
+    const sent = JSON.parse(/^secret (.*)$/m.exec(run.stdout)![1]) as { traceparent?: string; b3?: string };
+    const client = clientOf(spans, '/f?')!;
+    expect(sent.traceparent).toBeUndefined();
+    expect(sent.b3).toBe(`${client.traceId}-${client.spanId}-1`);
+  });
+
+  it('OTEL_METRICS_EXPORTER set: http.client.request.duration with the HTTP client\'s attributes and buckets', async () => {
+    const { run } = await traced(fixture('features.cjs'), 'undici-features-metrics', { OTEL_METRICS_EXPORTER: 'console' }, 3);
+    const at = run.stdout.indexOf("name: 'http.client.request.duration'");
+    expect(at).toBeGreaterThan(-1);
+    const client = run.stdout.slice(at);
+    expect(client).toMatch(/unit: 's'/);
+    expect(client).toMatch(/0\.005, 0\.01, 0\.025/);
+    expect(client).toMatch(/'server\.address': '127\.0\.0\.1'/);
+    expect(client).toMatch(/'http\.response\.status_code': 200/);
+    expect(client).toMatch(/'error\.type': 'ECONNREFUSED'/);
+  });
+});
+
+describe('edge cases: each request\'s span ends exactly once, and the program sees what it sees without the agent', () => {
+  it('streamed bodies (fetch, undici.stream), aborts before and during the body, a redirect, keep-alive, a reset mid-body, a refused port, a body never read', async () => {
+    const app = fixture('edge-cases.cjs');
+    const plain = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: PACKAGES, preload: 'none' });
+    expect(plain.stdout).toContain('done');
+    // warn: the SDK would report a span ended twice (traced() requires an empty stderr).
+    const { run, spans } = await traced(app, 'undici-edge-cases', { OTEL_LOG_LEVEL: 'warn' }, 12);
+    expect(run.stdout).toBe(plain.stdout);
+    const undici = spans.filter((s) => s.scope.name === AGENT_SCOPE);
+    const key = (s: ReceivedSpan) => String(s.attributes['url.full']).replace(/^http:\/\/127\.0\.0\.1:\d+/, '');
+    const count = new Map<string, number>();
+    undici.forEach((s) => count.set(key(s), (count.get(key(s)) ?? 0) + 1));
+    expect(Object.fromEntries(count)).toEqual({
+      '/stream': 1, '/stream?undici': 1, '/hang': 1, '/partial': 1, '/redirect': 1, '/redirected': 1,
+      '/ka/1': 1, '/ka/2': 1, '/ka/3': 1, '/reset': 1, '/': 1, '/big': 1,
+    });
+    const get = (k: string) => undici.find((s) => key(s) === k)!;
+    expect(get('/stream')).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 200 } });
+    expect(get('/stream?undici')).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 200 } });
+    // Aborts: ERROR with the code http.request's abort error has (upstream ends them unset).
+    expect(get('/hang')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ABORT_ERR' } });
+    expect(get('/hang').attributes['http.response.status_code']).toBeUndefined();
+    expect(get('/partial')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ABORT_ERR', 'http.response.status_code': 200 } });
+    expect(get('/redirect').attributes['http.response.status_code']).toBe(302);
+    expect(get('/redirected').attributes['http.response.status_code']).toBe(200);
+    expect(get('/reset')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'UND_ERR_SOCKET', 'http.response.status_code': 200 } });
+    expect(get('/')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ECONNREFUSED' } });
+    // Never read: ended when the process ends, by its response's status.
+    expect(get('/big')).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 200 } });
+    // Keep-alive: one connection (same local port), each request its own trace, the server span its child.
+    const server = (p: string) => spans.find((s) => s.kind === SERVER && s.attributes['url.path'] === p)!;
+    expect(new Set(['1', '2', '3'].map((n) => get(`/ka/${n}`).traceId)).size).toBe(3);
+    for (const n of ['1', '2', '3']) expect(server(`/ka/${n}`).parentSpanId).toBe(get(`/ka/${n}`).spanId);
+    expect(new Set(['1', '2', '3'].map((n) => server(`/ka/${n}`).attributes['network.peer.port'])).size).toBe(1);
+  });
+});
