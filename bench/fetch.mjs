@@ -1,5 +1,5 @@
 // HTTP client benchmark (fetch, i.e. undici): a program making fetches to a local node:http server that runs without
-// any agent, with no agent, this agent (upstream's undici instrumentation), the official register and dd-trace
+// any agent, with no agent, this agent (its own undici instrumentation), the official register and dd-trace
 // (reference); the cost is the client's. Prints a table and updates bench/RESULTS.md.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -99,8 +99,9 @@ async function main() {
   const section = `
 ## HTTP client: fetch (undici)
 
-The fetch/undici side stays with upstream's undici instrumentation (\`@opentelemetry/instrumentation-undici\`, through
-Node's diagnostics channels): this is what it costs. bench/apps/fetch-loop.cjs makes ${int(REQUESTS)} fetches of a local
+The agent's own fetch/undici instrumentation (src/instrumentations/undici, through undici's diagnostics channels; the
+official register runs upstream's \`@opentelemetry/instrumentation-undici\`): this is what it costs.
+bench/apps/fetch-loop.cjs makes ${int(REQUESTS)} fetches of a local
 \`node:http\` hello world (bench/apps/server.cjs, run once for the whole benchmark with no agent), ${CONCURRENCY} at a time,
 each body read, and times the loop (first request to last answer); then it returns and its process ends on its own.
 Every traced fetch is one client span: each run must account for all ${int(REQUESTS)} (at the sink, or reported lost

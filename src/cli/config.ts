@@ -60,6 +60,7 @@ export function configDocument(c: AgentConfig, known: readonly { id: string; def
   if (http.excludedUrls.length > 0 || http.implementation !== 'agent') {
     js.http = { ...js.http, ...(http.excludedUrls.length > 0 ? { excluded_urls: [...http.excludedUrls] } : {}), ...(http.implementation !== 'agent' ? { implementation: http.implementation } : {}) };
   }
+  if (http.undiciImplementation !== 'agent') js.undici = { ...js.undici, implementation: http.undiciImplementation };
   if (http.expressMiddlewareSpans) js.express = { ...js.express, middleware_spans: true };
   const fileExporter = c.traceExporters.find((e) => e.kind === 'file' && e.target.kind !== 'stdout');
   js.otel_agent = {

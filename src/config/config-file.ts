@@ -276,6 +276,7 @@ export function configFromModel(model: ConfigurationModel, file: string, context
     if (on === true) enabledIds.add(id);
     if (on === false) enabledIds.delete(id);
     if (id === 'http') AGENT_HTTP_KEYS.forEach((k) => delete rest[k]);
+    if (id === 'undici') delete rest.implementation;
     if (id === 'express') delete rest.middleware_spans;
     if (Object.keys(rest).length > 0) instrumentationOptions[id] = rest;
   }
@@ -526,6 +527,9 @@ function readHttp(instrumentation: Obj | undefined, js: Obj, fail: Fail): HttpCo
   }
   const implementation = jsHttp.implementation ?? 'agent';
   if (implementation !== 'agent' && implementation !== 'upstream') fail(`${at}/implementation`, 'expected agent or upstream');
+  const jsUndici = isObj(js.undici) ? js.undici : {};
+  const undiciImplementation = jsUndici.implementation ?? 'agent';
+  if (undiciImplementation !== 'agent' && undiciImplementation !== 'upstream') fail('/instrumentation/development/js/undici/implementation', 'expected agent or upstream');
   const express = isObj(js.express) ? js.express : {};
   return {
     excludedUrls: (excluded as unknown[]).map(String),
@@ -536,6 +540,7 @@ function readHttp(instrumentation: Obj | undefined, js: Obj, fail: Fail): HttpCo
       clientResponse: names(side('client').response_captured_headers),
     },
     implementation: implementation as 'agent' | 'upstream',
+    undiciImplementation: undiciImplementation as 'agent' | 'upstream',
     expressMiddlewareSpans: express.middleware_spans === undefined ? false : bool(express.middleware_spans, '/instrumentation/development/js/express/middleware_spans', fail),
   };
 }

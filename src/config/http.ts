@@ -1,4 +1,4 @@
-// Reads the HTTP instrumentation's variables: URL exclusions, header capture, which implementation, express spans.
+// Reads the HTTP instrumentation's variables: URL exclusions, header capture, which implementation (http, undici), express spans.
 import { showValue, type EnvReader } from './env-reader';
 import type { HttpConfig } from './types';
 
@@ -13,7 +13,8 @@ export function readHttp(r: EnvReader): HttpConfig {
       clientRequest: readHeaderList(r, 'OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST'),
       clientResponse: readHeaderList(r, 'OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE'),
     },
-    implementation: readImplementation(r),
+    implementation: readImplementation(r, 'OTEL_AGENT_HTTP_INSTRUMENTATION'),
+    undiciImplementation: readImplementation(r, 'OTEL_AGENT_UNDICI_INSTRUMENTATION'),
     expressMiddlewareSpans: r.boolean('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS') ?? false,
   };
 }
@@ -47,10 +48,11 @@ function readHeaderList(r: EnvReader, name: string): string[] {
   return [...out];
 }
 
-function readImplementation(r: EnvReader): HttpConfig['implementation'] {
-  const value = r.string('OTEL_AGENT_HTTP_INSTRUMENTATION')?.toLowerCase();
+/** OTEL_AGENT_HTTP_INSTRUMENTATION (node:http) or OTEL_AGENT_UNDICI_INSTRUMENTATION (fetch, undici): agent or upstream. */
+function readImplementation(r: EnvReader, name: string): HttpConfig['implementation'] {
+  const value = r.string(name)?.toLowerCase();
   if (value === undefined || value === 'agent') return 'agent';
   if (value === 'upstream') return 'upstream';
-  r.invalid('OTEL_AGENT_HTTP_INSTRUMENTATION', value, 'agent or upstream', 'agent');
+  r.invalid(name, value, 'agent or upstream', 'agent');
   return 'agent';
 }

@@ -64,6 +64,8 @@ export interface HttpConfig {
   };
   /** OTEL_AGENT_HTTP_INSTRUMENTATION: 'agent' (default, the agent's own) or 'upstream' (@opentelemetry/instrumentation-http). */
   readonly implementation: 'agent' | 'upstream';
+  /** OTEL_AGENT_UNDICI_INSTRUMENTATION: 'agent' (default, the agent's own fetch/undici instrumentation) or 'upstream' (@opentelemetry/instrumentation-undici). */
+  readonly undiciImplementation: 'agent' | 'upstream';
   /** OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true turns upstream's express/router per-middleware spans back on (default false). */
   readonly expressMiddlewareSpans: boolean;
 }

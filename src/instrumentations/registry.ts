@@ -41,8 +41,8 @@ function createUpstream(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number], options
 
 /**
  * The agent's own instrumentation in place of an upstream one with the same id (so the enable/disable
- * variables keep their meaning): `http` unless OTEL_AGENT_HTTP_INSTRUMENTATION=upstream, and a lean
- * route hook for `express` and `router` unless OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true.
+ * variables keep their meaning): `http` unless OTEL_AGENT_HTTP_INSTRUMENTATION=upstream, `undici` (fetch and
+ * the undici package) unless OTEL_AGENT_UNDICI_INSTRUMENTATION=upstream, and a lean route hook for `express` and `router` unless OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS=true.
  */
 const AGENT_REPLACEMENTS: Record<string, (config: AgentConfig) => Instrumentation | undefined> = {
   http: (config) => {
@@ -51,6 +51,16 @@ const AGENT_REPLACEMENTS: Record<string, (config: AgentConfig) => Instrumentatio
     return new HttpInstrumentation({
       excludedUrls: config.http.excludedUrls.map((source) => new RegExp(source)),
       captureHeaders: config.http.captureHeaders,
+      redaction: config.redaction.enabled,
+      metrics: config.metricsExporters.length > 0,
+    });
+  },
+  undici: (config) => {
+    if (config.http.undiciImplementation === 'upstream') return undefined;
+    const { UndiciInstrumentation } = require('./undici') as typeof import('./undici');
+    return new UndiciInstrumentation({
+      excludedUrls: config.http.excludedUrls.map((source) => new RegExp(source)),
+      captureHeaders: { clientRequest: config.http.captureHeaders.clientRequest, clientResponse: config.http.captureHeaders.clientResponse },
       redaction: config.redaction.enabled,
       metrics: config.metricsExporters.length > 0,
     });

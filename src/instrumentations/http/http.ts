@@ -17,6 +17,7 @@ import { isTracingSuppressed, RPCType, setRPCMetadata, suppressTracing } from '@
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { clientDurationHistogram, errorType, isClientErrorStatus, recordError, statusErrorType } from './client-outcome';
 import { clientStartAttributes, describeOutgoing } from './client-request';
 import { headerCapture, type HeaderCapture } from './headers';
 import {
@@ -34,7 +35,7 @@ import {
 import { serverStartAttributes } from './server-attributes';
 import { serverErrorMessage } from './server-errors';
 import type { HttpInstrumentationConfig } from './types';
-import { QueryRedactor } from './url-parts';
+import { matchesAny, QueryRedactor } from './url-parts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 type Emit = (this: unknown, ...args: unknown[]) => boolean;
@@ -96,12 +97,6 @@ function withOptions(args: unknown[], index: number, options: object): unknown[]
   return out;
 }
 
-function errorType(err: unknown): string {
-  const e = err as { code?: unknown; name?: unknown } | null;
-  if (typeof e?.code === 'string' && e.code !== '') return e.code;
-  return typeof e?.name === 'string' && e.name !== '' ? e.name : '_OTHER';
-}
-
 export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentationConfig> {
   // Declared only: the base constructor creates them (through _updateMetricInstruments) before field initializers run.
   private declare serverDuration: Histogram;
@@ -142,7 +137,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   protected override _updateMetricInstruments(): void {
     const advice = { explicitBucketBoundaries: DURATION_BUCKETS };
     this.serverDuration = this.meter.createHistogram('http.server.request.duration', { description: 'Duration of HTTP server requests.', unit: 's', valueType: ValueType.DOUBLE, advice });
-    this.clientDuration = this.meter.createHistogram('http.client.request.duration', { description: 'Duration of HTTP client requests.', unit: 's', valueType: ValueType.DOUBLE, advice });
+    this.clientDuration = clientDurationHistogram(this.meter);
   }
 
   protected init() {
@@ -257,8 +252,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   }
 
   private isExcluded(value: string): boolean {
-    for (const re of this.excluded) if (re.test(value)) return true;
-    return false;
+    return matchesAny(this.excluded, value);
   }
 
   /** Wraps `emit` of IncomingMessage, ServerResponse and ClientRequest: span ends, and the span's context for listeners. */
@@ -438,7 +432,8 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     const status = response.statusCode;
     if (status) {
       attributes['http.response.status_code'] = status;
-      if (status >= 400 && status < 600) attributes['error.type'] = String(status);
+      const type = statusErrorType(status);
+      if (type !== undefined) attributes['error.type'] = type;
     }
   }
 
@@ -455,8 +450,9 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
     } else {
       const status = state.response?.statusCode;
       if (state.recording && status !== undefined) {
-        if (status >= 400 && status < 600) span.setAttribute('error.type', String(status));
-        if (!(status >= 100 && status < 400)) span.setStatus({ code: SpanStatusCode.ERROR });
+        const type = statusErrorType(status);
+        if (type !== undefined) span.setAttribute('error.type', type);
+        if (isClientErrorStatus(status)) span.setStatus({ code: SpanStatusCode.ERROR });
       }
     }
     span.end();
@@ -479,14 +475,6 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
       duration.record((performance.now() - state.startTime) / 1000, state.metricAttributes);
     }
   }
-}
-
-function recordError(span: Span, err: unknown, type: string): void {
-  if (!span.isRecording()) return;
-  span.setAttribute('error.type', type);
-  const message = (err as { message?: unknown } | null)?.message;
-  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof message === 'string' ? message : undefined });
-  if (err instanceof Error || typeof err === 'string') span.recordException(err);
 }
 
 interface WithWrapped {

@@ -37,6 +37,12 @@ export class QueryRedactor {
   }
 }
 
+/** Whether `value` matches one of the OTEL_NODE_EXCLUDED_URLS expressions. */
+export function matchesAny(expressions: readonly RegExp[], value: string): boolean {
+  for (const re of expressions) if (re.test(value)) return true;
+  return false;
+}
+
 /** The conventions' method: known methods upper-cased, anything else `_OTHER`. */
 export function normalizeMethod(method: string | undefined): string {
   if (method == null) return 'GET';

@@ -15,6 +15,7 @@ describe('HTTP configuration', () => {
       excludedUrls: [],
       captureHeaders: { serverRequest: [], serverResponse: [], clientRequest: [], clientResponse: [] },
       implementation: 'agent',
+      undiciImplementation: 'agent',
       expressMiddlewareSpans: false,
     });
     expect(warnings).toEqual([]);
@@ -48,6 +49,14 @@ describe('HTTP configuration', () => {
     const bad = resolve({ OTEL_AGENT_HTTP_INSTRUMENTATION: 'both' });
     expect(bad.config.http.implementation).toBe('agent');
     expect(bad.warnings).toEqual(['OTEL_AGENT_HTTP_INSTRUMENTATION="both" is not agent or upstream; using agent']);
+  });
+
+  it('OTEL_AGENT_UNDICI_INSTRUMENTATION: agent or upstream, read as OTEL_AGENT_HTTP_INSTRUMENTATION', () => {
+    expect(resolve({ OTEL_AGENT_UNDICI_INSTRUMENTATION: 'UPSTREAM' }).config.http.undiciImplementation).toBe('upstream');
+    expect(resolve({ OTEL_AGENT_UNDICI_INSTRUMENTATION: 'upstream' }).config.http.implementation).toBe('agent');
+    const bad = resolve({ OTEL_AGENT_UNDICI_INSTRUMENTATION: 'off' });
+    expect(bad.config.http.undiciImplementation).toBe('agent');
+    expect(bad.warnings).toEqual(['OTEL_AGENT_UNDICI_INSTRUMENTATION="off" is not agent or upstream; using agent']);
   });
 
   it('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS: a boolean; a bad value warns and keeps the default', () => {
