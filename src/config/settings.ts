@@ -73,6 +73,7 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_REQUEST', 'list', '', 'instrumentations', 'request headers of client spans to record as `http.request.header.<name>`'),
   s('OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE', 'list', '', 'instrumentations', 'response headers of client spans to record as `http.response.header.<name>`'),
   s('OTEL_AGENT_HTTP_INSTRUMENTATION', 'enum', 'agent', 'instrumentations', '`agent`: the agent\'s own HTTP instrumentation; `upstream`: @opentelemetry/instrumentation-http'),
+  s('OTEL_AGENT_UNDICI_INSTRUMENTATION', 'enum', 'agent', 'instrumentations', '`agent`: the agent\'s own fetch/undici instrumentation; `upstream`: @opentelemetry/instrumentation-undici'),
   s('OTEL_AGENT_EXPRESS_MIDDLEWARE_SPANS', 'boolean', 'false', 'instrumentations', '`true`: upstream\'s express/router instrumentations (a span per middleware) instead of the route hook'),
   s('OTEL_AGENT_FUNCTION_SPANS', 'string', '', 'instrumentations', 'exported functions to wrap in spans, `module[fn,fn=name(attr:0.path)];...`'),
   s('OTEL_AGENT_COMMAND_RULES', 'path', '', 'instrumentations', 'JSON rules file that names child-process spans and sets their attributes'),

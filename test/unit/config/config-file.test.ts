@@ -199,6 +199,7 @@ logger_provider:
       excludedUrls: ['^/health', 'metrics$'],
       captureHeaders: { clientRequest: ['x-request-id'], clientResponse: ['content-type'], serverRequest: ['user-agent'], serverResponse: ['x-answer'] },
       implementation: 'upstream',
+      undiciImplementation: 'agent',
       expressMiddlewareSpans: true,
     });
     expect(config.instrumentations).toEqual(['http', 'express', 'fs']);
