@@ -129,7 +129,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   private configure(): void {
     const config = this.getConfig();
     const redact = config.redaction !== false;
-    this.redactor = new QueryRedactor(redact ? [...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS] : UPSTREAM_REDACTED_PARAMS);
+    this.redactor = new QueryRedactor(redact ? [...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS] : UPSTREAM_REDACTED_PARAMS, redact);
     this.excluded = config.excludedUrls ?? [];
     this.metrics = config.metrics === true;
     const h = config.captureHeaders ?? {};
