@@ -34,7 +34,7 @@ import {
 import { serverStartAttributes } from './server-attributes';
 import { serverErrorMessage } from './server-errors';
 import type { HttpInstrumentationConfig } from './types';
-import { QueryRedactor } from './url-parts';
+import { matchesExcluded, QueryRedactor } from './url-parts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 type Emit = (this: unknown, ...args: unknown[]) => boolean;
@@ -257,8 +257,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   }
 
   private isExcluded(value: string): boolean {
-    for (const re of this.excluded) if (re.test(value)) return true;
-    return false;
+    return matchesExcluded(this.excluded, value);
   }
 
   /** Wraps `emit` of IncomingMessage, ServerResponse and ClientRequest: span ends, and the span's context for listeners. */

@@ -57,6 +57,25 @@ export class QueryRedactor {
   }
 }
 
+/**
+ * How much of a URL the exclusion patterns see: the first 2048 characters. A request target is chosen
+ * by whoever sends the request; a pattern that backtracks polynomially (`^/(a|a?)+x`, `.*.*=`) costs
+ * time with the length, and this bounds it (an exponential pattern is not made safe by any bound: the
+ * patterns are trusted input).
+ */
+export const MAX_EXCLUDED_URL_MATCH = 2048;
+
+/** Whether `value` (its first {@link MAX_EXCLUDED_URL_MATCH} characters) matches one of the exclusion patterns. */
+export function matchesExcluded(patterns: readonly RegExp[], value: string): boolean {
+  const seen = value.length > MAX_EXCLUDED_URL_MATCH ? value.slice(0, MAX_EXCLUDED_URL_MATCH) : value;
+  for (const re of patterns) {
+    // A /g or /y pattern keeps a position between calls; exclusion asks each time from the start.
+    re.lastIndex = 0;
+    if (re.test(seen)) return true;
+  }
+  return false;
+}
+
 /** The conventions' method: known methods upper-cased, anything else `_OTHER`. */
 export function normalizeMethod(method: string | undefined): string {
   if (method == null) return 'GET';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientStartAttributes, describeOutgoing } from '../../../../src/instrumentations/http/client-request';
 import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../../../../src/instrumentations/http/internal-types';
-import { normalizeMethod, parseForwarded, parseHostHeader, QueryRedactor, targetPath } from '../../../../src/instrumentations/http/url-parts';
+import { matchesExcluded, MAX_EXCLUDED_URL_MATCH, normalizeMethod, parseForwarded, parseHostHeader, QueryRedactor, targetPath } from '../../../../src/instrumentations/http/url-parts';
 
 const redactor = new QueryRedactor([...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS]);
 
@@ -45,6 +45,18 @@ describe('QueryRedactor', () => {
   });
   it('with only upstream\'s names, leaves token-like parameters alone', () => {
     expect(new QueryRedactor(UPSTREAM_REDACTED_PARAMS).redact('token=t&sig=s')).toBe('token=t&sig=REDACTED');
+  });
+});
+
+describe('matchesExcluded', () => {
+  it('sees only the first 2048 characters of a URL, so a backtracking pattern costs at most that much input', () => {
+    expect(MAX_EXCLUDED_URL_MATCH).toBe(2048);
+    expect(matchesExcluded([/^\/health$/], '/health')).toBe(true);
+    const long = `/${'a'.repeat(3000)}x`;
+    expect(matchesExcluded([/x$/], long)).toBe(false);
+    expect(matchesExcluded([/^\/a{100}/], long)).toBe(true);
+    // Quadratic: about 20 s of a blocked event loop on 100k characters; on 2048, a few milliseconds.
+    expect(matchesExcluded([/a*b/], 'a'.repeat(100_000))).toBe(false);
   });
 });
 
