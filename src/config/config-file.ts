@@ -83,7 +83,7 @@ export function resolveFromFile(file: string, env: Env, context: ConfigContext, 
   }
   try {
     const config = configFromModel(parseConfigText(text, file, env), file, context);
-    const warnings = config.redaction.enabled ? [] : [`${file}: ${AGENT_SETTINGS_PATH}/redaction/enabled is false: command lines are recorded without redaction; secrets in them will be exported`];
+    const warnings = config.redaction.enabled ? [] : [`${file}: ${AGENT_SETTINGS_PATH}/redaction/enabled is false: command lines and exception messages are recorded without redaction; secrets in them will be exported`];
     return { config, warnings };
   } catch (err) {
     if (err instanceof ConfigFileError) return off(offConfig(), file, err.message);
