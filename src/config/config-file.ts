@@ -11,6 +11,7 @@ import type { DiagLogLevel } from '@opentelemetry/api';
 import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
 import { showValue, type Env } from './env-reader';
 import { ConfigFileError, parseConfigText } from './file-parse';
+import { readSmallRegularFile } from '../runtime/bounded-fs';
 import {
   CLOUD_RESOURCE_DETECTORS,
   type AgentConfig,
@@ -75,14 +76,15 @@ const SEVERITY_LOG_LEVELS: [RegExp, number][] = [
 export function resolveFromFile(file: string, env: Env, context: ConfigContext, offConfig: () => AgentConfig): ResolvedConfig {
   let text: string;
   try {
-    text = context.readFile ? context.readFile(file) : (require('node:fs') as typeof import('node:fs')).readFileSync(file, 'utf8');
+    // Bounded: a FIFO, /dev/zero, /dev/stdin (the program's own input) or a huge file is refused before any read.
+    text = context.readFile ? context.readFile(file) : readSmallRegularFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return off(offConfig(), file, `${file}: cannot be read (${code ?? (err as Error).message})`);
   }
   try {
     const config = configFromModel(parseConfigText(text, file, env), file, context);
-    const warnings = config.redaction.enabled ? [] : [`${file}: ${AGENT_SETTINGS_PATH}/redaction/enabled is false: command lines are recorded without redaction; secrets in them will be exported`];
+    const warnings = config.redaction.enabled ? [] : [`${file}: ${AGENT_SETTINGS_PATH}/redaction/enabled is false: command lines and exception messages are recorded without redaction; secrets in them will be exported`];
     return { config, warnings };
   } catch (err) {
     if (err instanceof ConfigFileError) return off(offConfig(), file, err.message);

@@ -24,7 +24,7 @@ function readExcludedUrls(r: EnvReader): string[] {
   const value = r.string('OTEL_NODE_EXCLUDED_URLS');
   if (value === undefined) return [];
   const out: string[] = [];
-  for (const part of value.split(',')) {
+  for (const part of splitPatterns(value)) {
     const source = part.trim();
     if (source === '') continue;
     try {
@@ -34,6 +34,63 @@ function readExcludedUrls(r: EnvReader): string[] {
       r.warn(`OTEL_NODE_EXCLUDED_URLS has an invalid regular expression "${showValue(source)}"; it is skipped`);
     }
   }
+  return out;
+}
+
+/**
+ * Splits a comma-separated list of regular expressions at the commas that separate them: not at a
+ * comma inside `{}` (`^/a{1,3}$`), `[]` or `()`, nor at an escaped `\,` (which the expression keeps:
+ * to a regular expression `\,` is a comma). From a group that is never closed on, the rest is split
+ * at every unescaped comma, so one broken expression does not swallow the ones after it. One pass.
+ */
+export function splitPatterns(value: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let parens = 0;
+  let braces = 0;
+  let inClass = false;
+  /** Where the outermost group still open started. */
+  let openAt = -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    const balanced = parens === 0 && braces === 0 && !inClass;
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') parens++;
+    else if (c === ')') parens = Math.max(0, parens - 1);
+    else if (c === '{') braces++;
+    else if (c === '}') braces = Math.max(0, braces - 1);
+    else if (c === ',' && balanced) {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+    if (balanced && (parens > 0 || braces > 0 || inClass)) openAt = i;
+  }
+  if (parens === 0 && braces === 0 && !inClass) return [...out, value.slice(start)];
+  // A group never closed: from where it opens, the rest splits at every unescaped comma.
+  const rest = splitAtUnescapedCommas(value.slice(openAt));
+  rest[0] = value.slice(start, openAt) + rest[0];
+  return [...out, ...rest];
+}
+
+function splitAtUnescapedCommas(value: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '\\') i++;
+    else if (value[i] === ',') {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start));
   return out;
 }
 

@@ -134,7 +134,7 @@ function readRedaction(r: EnvReader): AgentConfig['redaction'] {
   const extraFlags = (r.string('OTEL_AGENT_REDACT_FLAGS') ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '');
   const mode = r.string('OTEL_AGENT_REDACTION');
   if (mode === 'off') {
-    r.warn('OTEL_AGENT_REDACTION=off: command lines, captured HTTP headers and token-like URL query values are recorded without redaction; secrets in them will be exported');
+    r.warn('OTEL_AGENT_REDACTION=off: command lines, captured HTTP headers, token-like URL query values and exception messages are recorded without redaction; secrets in them will be exported');
     return { enabled: false, extraFlags };
   }
   if (mode !== undefined && mode !== 'on') r.invalid('OTEL_AGENT_REDACTION', mode, 'on or off (exactly)', 'on');

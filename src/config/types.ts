@@ -193,7 +193,7 @@ export interface AgentOptions {
 export interface ConfigContext {
   /** All instrumentation ids the agent knows, and which are on by default. */
   knownInstrumentations: readonly { id: string; defaultOn: boolean }[];
-  /** Reads OTEL_CONFIG_FILE (default: fs.readFileSync as UTF-8); tests and callers may pass the text in. */
+  /** Reads OTEL_CONFIG_FILE (default: readSmallRegularFile: a regular file of at most 1 MiB, as UTF-8); tests and callers may pass the text in. */
   readFile?: (path: string) => string;
 }
 

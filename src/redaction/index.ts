@@ -1,5 +1,7 @@
 // Redaction of secrets in values the agent records: command-line arguments, URLs, key=value pairs.
 
+import { decodeQueryName } from './text';
+
 export const REDACTED = '<redacted>';
 
 /** Flag or key names whose value is a secret. */
@@ -97,7 +99,8 @@ function redactScalar(value: string, keepVariableReferences: boolean): string {
 function redactPlain(value: string): string {
   if (looksLikeSecret(value)) return REDACTED;
   let out = redactUrlCredentials(value);
-  out = out.replace(SECRET_QUERY, (all, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${REDACTED}` : all));
+  // Names as the server decodes them: `?%74oken=x` is `?token=x`.
+  out = out.replace(SECRET_QUERY, (all, sep: string, name: string) => (isSecretName(decodeQueryName(name)) ? `${sep}${name}=${REDACTED}` : all));
   out = out.replace(SECRET_JSON, (all, head: string, name: string) => (isSecretName(name) ? `${head}"${REDACTED}"` : all));
   out = out.replace(SECRET_HEADER, `$1${REDACTED}`);
   return out;

@@ -4,7 +4,8 @@ import { defaultResource, detectResources, hostDetector, osDetector, processDete
 import type { AgentConfig, ResourceDetectorName } from '../config';
 import { DISTRO_NAME, distroVersion } from '../resource/distro';
 import { describeError, warn } from '../runtime/logging';
-import { redactArgs, secretFlagsFor } from '../redaction/index';
+import { redactArgs, redactUrlCredentials, secretFlagsFor } from '../redaction/index';
+import { redactText } from '../redaction/text';
 import { ciDetector } from '../resource/ci';
 
 /** The app's package.json name/version: the default service.name / service.version. */
@@ -132,6 +133,18 @@ export function buildResource(config: AgentConfig, app: AppPackage): Resource {
   return defaultResource()
     .merge(resourceFromAttributes(distro))
     .merge(detectResources({ detectors }))
-    .merge(resourceFromAttributes(config.resourceAttributes))
+    .merge(resourceFromAttributes(redactedAttributes(config)))
     .merge(resourceFromAttributes(service));
+}
+
+/**
+ * OTEL_RESOURCE_ATTRIBUTES (or the file's resource attributes) as given, with secrets inside values
+ * redacted as the ci detector redacts its URLs: `repo=https://user:tok@git/x` keeps the URL without
+ * the credentials, `?token=x` loses the value. With redaction off, URL credentials still go.
+ */
+function redactedAttributes(config: AgentConfig): Record<string, string> {
+  const redact = config.redaction.enabled ? redactText : redactUrlCredentials;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(config.resourceAttributes)) out[key] = redact(value);
+  return out;
 }

@@ -14,6 +14,7 @@ import {
 import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
 import { createDestinations, type Destination } from '../export/exporters';
 import { FrameworkErrorProcessor } from '../instrumentations/http/framework-errors';
+import { RedactionProcessor } from './redaction-processor';
 
 export function createSampler(config: SamplerConfig): Sampler {
   switch (config.kind) {
@@ -73,8 +74,9 @@ export function createTracePipeline(config: AgentConfig, resource: Resource): Tr
     resource,
     sampler: createSampler(config.sampler),
     spanLimits: config.spanLimits,
+    // First: secrets in exception and status messages are redacted in onEnding, before anything's onEnd.
     // Last: a framework's exception reaches the request's server span (which is exported when it ends).
-    spanProcessors: [...spanProcessors, new FrameworkErrorProcessor()],
+    spanProcessors: [...(config.redaction.enabled ? [new RedactionProcessor()] : []), ...spanProcessors, new FrameworkErrorProcessor()],
   });
   return { provider, destinations };
 }

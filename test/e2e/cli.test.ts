@@ -1,6 +1,6 @@
 // End-to-end tests of the otel-agent command (dist/cli/otel-agent.js): run, doctor, replay and view, on trace files the agent wrote itself.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -450,6 +450,19 @@ describe('otel-agent doctor', () => {
     expect(report.ok).toBe(false);
     expect(report.problems).toEqual([expect.stringMatching(/^OTLP http\/protobuf http:\/\/<redacted>@127\.0\.0\.1:9\/v1\/traces: cannot connect: ECONNREFUSED/)]);
     expect(result.stdout).not.toContain('pw@');
+  });
+
+  it('a configuration file or TLS file that never ends (/dev/zero, a FIFO) is reported, not read forever', async () => {
+    const fifo = path.join(tmp, 'doctor-cert.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const config = await cli(['doctor', '--json', '--timeout', '500'], { env: { OTEL_CONFIG_FILE: '/dev/zero' } });
+    expect(config.code).toBe(1);
+    expect(JSON.parse(config.stdout).problems).toEqual([expect.stringMatching(/OTEL_CONFIG_FILE \/dev\/zero: cannot be read \(not a regular file\)/)]);
+    const tls = await cli(['doctor', '--json', '--timeout', '500'], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_EXPORTER_OTLP_CERTIFICATE: '/dev/zero', OTEL_EXPORTER_OTLP_CLIENT_KEY: fifo } });
+    expect(tls.code).toBe(1);
+    expect(JSON.parse(tls.stdout).problems).toEqual([
+      expect.stringMatching(/OTEL_EXPORTER_OTLP_CERTIFICATE=\/dev\/zero cannot be read \(not a regular file\); OTEL_EXPORTER_OTLP_CLIENT_KEY=\S+doctor-cert\.fifo cannot be read \(not a regular file\)/),
+    ]);
   });
 
   it('checks trace files without creating them', async () => {

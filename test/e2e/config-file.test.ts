@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { normalizeTracesData, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cleanEnv, finished, makeAppDir, REPO_ROOT, runApp } from '../helpers/run-app';
 
 const SERVER = 2;
@@ -380,6 +380,10 @@ logger_provider:
   });
 });
 
+/** A FIFO nobody writes to: opening it for reading the ordinary way waits forever. */
+const FIFO = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-fifo-')), 'otel.fifo');
+execFileSync('mkfifo', [FIFO]);
+
 describe('OTEL_CONFIG_FILE that cannot be used: one warning, the agent off, the program untouched', () => {
   const BAD: Record<string, { yaml?: string; path?: string; expect: RegExp }> = {
     'broken YAML': { yaml: 'file_format: "1.0"\ntracer_provider: [\n', expect: /otel\.yaml: not valid YAML \(line \d+, column \d+\)/ },
@@ -394,6 +398,10 @@ describe('OTEL_CONFIG_FILE that cannot be used: one warning, the agent off, the 
     },
     'unreadable path': { path: 'missing/otel.yaml', expect: /missing\/otel\.yaml: cannot be read \(ENOENT\)/ },
     'unsupported file_format': { yaml: 'file_format: "2.0"\n', expect: /unsupported file_format "2\.0"/ },
+    // Files that never end or block: refused before any read (before the fix /dev/zero and the FIFO hung the program at start).
+    '/dev/zero': { path: '/dev/zero', expect: /\/dev\/zero: cannot be read \(not a regular file\)/ },
+    '/dev/stdin (the program\'s own input)': { path: '/dev/stdin', expect: /\/dev\/stdin: cannot be read \(not a regular file\)/ },
+    'a FIFO': { path: FIFO, expect: /otel\.fifo: cannot be read \(not a regular file\)/ },
   };
 
   it.each(Object.keys(BAD))('%s', async (kind) => {

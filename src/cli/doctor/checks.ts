@@ -5,6 +5,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { FileExporterConfig, OtlpExporterConfig, TraceExporterConfig } from '../../config';
+import { readSmallRegularFile } from '../../runtime/bounded-fs';
 import { redactUrl } from '../redact';
 
 export const MIN_NODE = [22, 15] as const;
@@ -56,18 +57,27 @@ async function probeOtlp(exporter: OtlpExporterConfig, env: NodeJS.ProcessEnv, t
   // An empty export request is a valid request with no spans: a collector answers it with 200 and
   // records nothing. That checks the path and the headers (authorization) too, not just the port.
   const json = exporter.protocol === 'http/json';
-  return probeHttp(exporter.url, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : '', exporter.headers, tlsOptions(env), timeoutMillis);
+  const tls = tlsOptions(env);
+  if (tls.problem) return { ok: false, message: tls.problem };
+  return probeHttp(exporter.url, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : '', exporter.headers, tls.options, timeoutMillis);
 }
 
-/** The TLS files the upstream exporter would use, so an https probe trusts what the exporter trusts. */
-function tlsOptions(env: NodeJS.ProcessEnv): https.RequestOptions {
+/**
+ * The TLS files the upstream exporter would use, so an https probe trusts what the exporter trusts.
+ * Each is read bounded (a regular file of at most 1 MiB): a FIFO or /dev/zero named there is a
+ * problem reported for the destination, never a hang.
+ */
+export function tlsOptions(env: NodeJS.ProcessEnv): { options: https.RequestOptions; problem?: string } {
+  const problems: string[] = [];
   const read = (names: string[]) => {
     for (const name of names) {
       const file = env[name]?.trim();
       if (!file) continue;
       try {
-        return fs.readFileSync(file);
-      } catch {
+        return readSmallRegularFile(file);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        problems.push(`${name}=${file} cannot be read (${e.code ?? e.message})`);
         return undefined;
       }
     }
@@ -76,7 +86,7 @@ function tlsOptions(env: NodeJS.ProcessEnv): https.RequestOptions {
   const ca = read(['OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE']);
   const key = read(['OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY']);
   const cert = read(['OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE']);
-  return { ...(ca ? { ca } : {}), ...(key ? { key } : {}), ...(cert ? { cert } : {}) };
+  return { options: { ...(ca ? { ca } : {}), ...(key ? { key } : {}), ...(cert ? { cert } : {}) }, problem: problems.length > 0 ? problems.join('; ') : undefined };
 }
 
 export function probeHttp(

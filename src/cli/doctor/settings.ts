@@ -1,5 +1,6 @@
 // The doctor's settings table: every effective setting, its value (secrets redacted) and the variable it came from.
 import type { AgentConfig, OtlpExporterConfig, TraceExporterConfig } from '../../config';
+import { redactText } from '../../redaction/text';
 import { redactHeaders, redactUrl } from '../redact';
 import { logLevelName } from '../../config/defaults';
 
@@ -39,7 +40,7 @@ export function settingRows(config: AgentConfig, env: Env, rejectedNames: readon
   row('service.name', config.serviceName ?? '"name" of the app\'s package.json, else unknown_service:node', src['service.name']?.from ?? 'default');
   const versionFrom = config.serviceVersion === undefined ? 'default' : /(^|,)\s*service\.version\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '') ? 'OTEL_RESOURCE_ATTRIBUTES' : from('KAR_TELEMETRY_SERVICE_VERSION');
   row('service.version', config.serviceVersion ?? '"version" of the app\'s package.json', versionFrom === 'default' && config.serviceVersion !== undefined ? 'default (KubeVirt runner)' : versionFrom);
-  for (const [key, value] of Object.entries(config.resourceAttributes)) row(`resource: ${key}`, value, 'OTEL_RESOURCE_ATTRIBUTES');
+  for (const [key, value] of Object.entries(config.resourceAttributes)) row(`resource: ${key}`, redactText(value), 'OTEL_RESOURCE_ATTRIBUTES');
   row('resource detectors', config.resourceDetectors.join(',') || 'none', from('OTEL_NODE_RESOURCE_DETECTORS'));
 
   row('traces exporter', src['traces.exporter']?.value ?? 'none', src['traces.exporter']?.from ?? 'default');

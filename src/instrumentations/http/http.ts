@@ -35,7 +35,7 @@ import {
 import { serverStartAttributes } from './server-attributes';
 import { serverErrorMessage } from './server-errors';
 import type { HttpInstrumentationConfig } from './types';
-import { matchesAny, QueryRedactor } from './url-parts';
+import { matchesExcluded, QueryRedactor } from './url-parts';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 type Emit = (this: unknown, ...args: unknown[]) => boolean;
@@ -124,7 +124,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   private configure(): void {
     const config = this.getConfig();
     const redact = config.redaction !== false;
-    this.redactor = new QueryRedactor(redact ? [...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS] : UPSTREAM_REDACTED_PARAMS);
+    this.redactor = new QueryRedactor(redact ? [...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS] : UPSTREAM_REDACTED_PARAMS, redact);
     this.excluded = config.excludedUrls ?? [];
     this.metrics = config.metrics === true;
     const h = config.captureHeaders ?? {};
@@ -252,7 +252,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
   }
 
   private isExcluded(value: string): boolean {
-    return matchesAny(this.excluded, value);
+    return matchesExcluded(this.excluded, value);
   }
 
   /** Wraps `emit` of IncomingMessage, ServerResponse and ClientRequest: span ends, and the span's context for listeners. */

@@ -45,7 +45,7 @@ export const REDACTED = 'REDACTED';
 /** Query parameters upstream redacts (case-sensitive there; matched case-insensitively here). */
 export const UPSTREAM_REDACTED_PARAMS = ['sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature', 'X-Amz-Signature', 'X-Amz-Credential', 'X-Amz-Security-Token'];
 /** Token-like query parameters the agent redacts beyond upstream, unless redaction is off. */
-export const AGENT_REDACTED_PARAMS = ['access_token', 'token', 'api_key', 'apikey', 'password', 'secret'];
+export const AGENT_REDACTED_PARAMS = ['access_token', 'refresh_token', 'id_token', 'token', 'client_secret', 'api_key', 'api-key', 'apikey', 'password', 'secret'];
 /** Headers whose captured values are redacted unless redaction is off. */
 export const SECRET_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'proxy-authorization']);
 

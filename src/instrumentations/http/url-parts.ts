@@ -1,4 +1,5 @@
 // URL pieces for the spans: path and query of a request target, query redaction, host headers, Forwarded.
+import { decodeQueryName } from '../../redaction/text';
 import { KNOWN_METHODS, REDACTED } from './internal-types';
 
 /** A path URL parsing would leave as it is: starts with one slash, no dot segments, only characters it keeps. */
@@ -15,31 +16,63 @@ export function targetPath(target: string, queryAt: number): string | undefined 
   }
 }
 
-/** Redacts the values of sensitive query parameters in a query string (without '?'); other text is kept as sent. */
+/**
+ * Parameters whose value is an OAuth authorization code only next to one of these: `?code=US`
+ * (a country, a product code) is kept, `?code=x&state=y` (an OAuth redirect) is redacted.
+ */
+const OAUTH_CONTEXT = new Set(['state', 'redirect_uri', 'client_id', 'session_state', 'code_verifier', 'grant_type', 'scope']);
+
+/**
+ * Redacts the values of sensitive query parameters in a query string (without '?'); other text is kept as sent.
+ * Names are matched as the server reads them (see {@link decodeQueryName}: percent-decoded, `token[]`
+ * as `token`, any case); parameters are separated by `&` or `;` (both are, to many servers).
+ */
 export class QueryRedactor {
   private readonly names: Set<string>;
+  private readonly oauthCode: boolean;
   private readonly test: RegExp;
 
-  constructor(names: readonly string[]) {
+  /** `oauthCode`: also redact `code` where the query is clearly an OAuth one ({@link OAUTH_CONTEXT}). */
+  constructor(names: readonly string[], oauthCode = false) {
     this.names = new Set(names.map((n) => n.toLowerCase()));
-    const alternatives = names.map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
-    this.test = new RegExp(`(?:^|&)(?:${alternatives})=`, 'i');
+    this.oauthCode = oauthCode;
+    const alternatives = [...names, ...(oauthCode ? ['code'] : [])].map((n) => n.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
+    this.test = new RegExp(`(?:^|[&;])(?:${alternatives})(?:\\[[^\\]=&;]*\\])?=`, 'i');
   }
 
   redact(query: string): string {
-    if (!this.test.test(query)) return query;
-    const parts = query.split('&');
-    for (let i = 0; i < parts.length; i++) {
-      const eq = parts[i].indexOf('=');
-      if (eq > 0 && this.names.has(parts[i].slice(0, eq).toLowerCase())) parts[i] = `${parts[i].slice(0, eq + 1)}${REDACTED}`;
+    // The quick test misses encoded names only: a `%` in the query takes the full path.
+    if (!this.test.test(query) && !query.includes('%')) return query;
+    const parts = query.split(/([&;])/);
+    const names = parts.map((p, i) => {
+      if (i % 2 === 1) return '';
+      const eq = p.indexOf('=');
+      return eq > 0 ? decodeQueryName(p.slice(0, eq)) : '';
+    });
+    const oauth = this.oauthCode && names.some((n) => OAUTH_CONTEXT.has(n));
+    for (let i = 0; i < parts.length; i += 2) {
+      if (this.names.has(names[i]) || (oauth && names[i] === 'code')) parts[i] = `${parts[i].slice(0, parts[i].indexOf('=') + 1)}${REDACTED}`;
     }
-    return parts.join('&');
+    return parts.join('');
   }
 }
 
-/** Whether `value` matches one of the OTEL_NODE_EXCLUDED_URLS expressions. */
-export function matchesAny(expressions: readonly RegExp[], value: string): boolean {
-  for (const re of expressions) if (re.test(value)) return true;
+/**
+ * How much of a URL the exclusion patterns see: the first 2048 characters. A request target is chosen
+ * by whoever sends the request; a pattern that backtracks polynomially (`^/(a|a?)+x`, `.*.*=`) costs
+ * time with the length, and this bounds it (an exponential pattern is not made safe by any bound: the
+ * patterns are trusted input).
+ */
+export const MAX_EXCLUDED_URL_MATCH = 2048;
+
+/** Whether `value` (its first {@link MAX_EXCLUDED_URL_MATCH} characters) matches one of the exclusion patterns. */
+export function matchesExcluded(patterns: readonly RegExp[], value: string): boolean {
+  const seen = value.length > MAX_EXCLUDED_URL_MATCH ? value.slice(0, MAX_EXCLUDED_URL_MATCH) : value;
+  for (const re of patterns) {
+    // A /g or /y pattern keeps a position between calls; exclusion asks each time from the start.
+    re.lastIndex = 0;
+    if (re.test(seen)) return true;
+  }
   return false;
 }
 

@@ -8,7 +8,7 @@ import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { clientDurationHistogram, errorType, isClientErrorStatus, recordError, statusErrorType } from '../http/client-outcome';
 import { headerCapture, type HeaderCapture, type HeaderValue } from '../http/headers';
 import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../http/internal-types';
-import { matchesAny, normalizeMethod, QueryRedactor, targetPath } from '../http/url-parts';
+import { matchesExcluded, normalizeMethod, QueryRedactor, targetPath } from '../http/url-parts';
 import {
   kState,
   type ClientState,
@@ -122,7 +122,7 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
       // An absolute path (a request through a proxy) is the whole URL.
       const base = path.charCodeAt(0) === 47 /* / */ ? originText : '';
       const urlFull = queryAt === -1 ? base + path : `${base}${path.slice(0, queryAt + 1)}${query}`;
-      if (this.excluded.length > 0 && matchesAny(this.excluded, urlFull)) return;
+      if (this.excluded.length > 0 && matchesExcluded(this.excluded, urlFull)) return;
 
       const normalized = normalizeMethod(method);
       const span = this.tracer.startSpan(normalized === '_OTHER' ? 'HTTP' : normalized, CLIENT_SPAN, parent);

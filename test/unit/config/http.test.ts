@@ -27,6 +27,17 @@ describe('HTTP configuration', () => {
     expect(warnings).toEqual(['OTEL_NODE_EXCLUDED_URLS has an invalid regular expression "([bad"; it is skipped']);
   });
 
+  it('OTEL_NODE_EXCLUDED_URLS: commas inside {m,n}, [], () and escaped \\, do not split', () => {
+    const { config, warnings } = resolve({ OTEL_NODE_EXCLUDED_URLS: '^/a{1,3}$,^/b/[,;]x,^/(c,d)$,^/e\\,f$, ^/g' });
+    expect(config.http.excludedUrls).toEqual(['^/a{1,3}$', '^/b/[,;]x', '^/(c,d)$', '^/e\\,f$', '^/g']);
+    expect(warnings).toEqual([]);
+    expect(new RegExp(config.http.excludedUrls[3]).test('/e,f')).toBe(true);
+    // A group never closed: the broken expression is named, the ones after it still count.
+    const broken = resolve({ OTEL_NODE_EXCLUDED_URLS: '^/x{1,2}$,([bad,^/ready,^/live' });
+    expect(broken.config.http.excludedUrls).toEqual(['^/x{1,2}$', '^/ready', '^/live']);
+    expect(broken.warnings).toEqual(['OTEL_NODE_EXCLUDED_URLS has an invalid regular expression "([bad"; it is skipped']);
+  });
+
   it('header capture lists are lower-cased and deduplicated; an invalid name warns', () => {
     const { config, warnings } = resolve({
       OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'X-Request-Id, user-agent,x-request-id',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientStartAttributes, describeOutgoing } from '../../../../src/instrumentations/http/client-request';
 import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../../../../src/instrumentations/http/internal-types';
-import { normalizeMethod, parseForwarded, parseHostHeader, QueryRedactor, targetPath } from '../../../../src/instrumentations/http/url-parts';
+import { matchesExcluded, MAX_EXCLUDED_URL_MATCH, normalizeMethod, parseForwarded, parseHostHeader, QueryRedactor, targetPath } from '../../../../src/instrumentations/http/url-parts';
 
 const redactor = new QueryRedactor([...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS]);
 
@@ -27,8 +27,36 @@ describe('QueryRedactor', () => {
     expect(redactor.redact('a=1,2&Token=t&X-GOOG-SIGNATURE=s&page=2&sig=')).toBe('a=1,2&Token=REDACTED&X-GOOG-SIGNATURE=REDACTED&page=2&sig=REDACTED');
     expect(redactor.redact('tokens=1&mytoken=2&a')).toBe('tokens=1&mytoken=2&a');
   });
+  it('matches names as the server decodes them: percent-encoded, `;`-separated, `name[]`', () => {
+    expect(redactor.redact('acc%65ss_token=t&X%2DAmz%2DSignature=s&%74oken=u')).toBe('acc%65ss_token=REDACTED&X%2DAmz%2DSignature=REDACTED&%74oken=REDACTED');
+    expect(redactor.redact('a=1;token=t;b=%zz')).toBe('a=1;token=REDACTED;b=%zz');
+    expect(redactor.redact('token[]=t&token[0]=u&api_key[x]=v')).toBe('token[]=REDACTED&token[0]=REDACTED&api_key[x]=REDACTED');
+    expect(redactor.redact('caf%C3%A9=1&%zz=2')).toBe('caf%C3%A9=1&%zz=2');
+    // Upstream's names are decoded even with the agent's list off (upstream's URLSearchParams decodes them).
+    expect(new QueryRedactor(UPSTREAM_REDACTED_PARAMS).redact('X%2DAmz%2DSignature=s')).toBe('X%2DAmz%2DSignature=REDACTED');
+  });
+  it('redacts OAuth and API-key names; `code` only in an OAuth-looking query', () => {
+    const oauth = new QueryRedactor([...UPSTREAM_REDACTED_PARAMS, ...AGENT_REDACTED_PARAMS], true);
+    expect(oauth.redact('client_secret=a&refresh_token=b&id_token=c&api-key=d&apikey=e')).toBe('client_secret=REDACTED&refresh_token=REDACTED&id_token=REDACTED&api-key=REDACTED&apikey=REDACTED');
+    expect(oauth.redact('code=US&page=2')).toBe('code=US&page=2');
+    expect(oauth.redact('code=SplxlOBeZQQYbYS6WxSbIA&state=xyz')).toBe('code=REDACTED&state=xyz');
+    expect(oauth.redact('redirect_uri=https%3A%2F%2Fa&code=c')).toBe('redirect_uri=https%3A%2F%2Fa&code=REDACTED');
+    expect(redactor.redact('code=c&state=s')).toBe('code=c&state=s');
+  });
   it('with only upstream\'s names, leaves token-like parameters alone', () => {
     expect(new QueryRedactor(UPSTREAM_REDACTED_PARAMS).redact('token=t&sig=s')).toBe('token=t&sig=REDACTED');
+  });
+});
+
+describe('matchesExcluded', () => {
+  it('sees only the first 2048 characters of a URL, so a backtracking pattern costs at most that much input', () => {
+    expect(MAX_EXCLUDED_URL_MATCH).toBe(2048);
+    expect(matchesExcluded([/^\/health$/], '/health')).toBe(true);
+    const long = `/${'a'.repeat(3000)}x`;
+    expect(matchesExcluded([/x$/], long)).toBe(false);
+    expect(matchesExcluded([/^\/a{100}/], long)).toBe(true);
+    // Quadratic: about 20 s of a blocked event loop on 100k characters; on 2048, a few milliseconds.
+    expect(matchesExcluded([/a*b/], 'a'.repeat(100_000))).toBe(false);
   });
 });
 

@@ -1,0 +1,48 @@
+// Redaction of secrets in free text (exception messages, stack traces, resource attribute values) and query parameter names read as servers read them.
+import { isSecretName, REDACTED, redactUrlCredentials } from './index';
+
+/**
+ * A query parameter's name as a server reads it, for matching against secret names: percent-decoded
+ * (`acc%65ss_token` is `access_token`, `X%2DAmz%2DSignature` is `X-Amz-Signature`, as upstream's
+ * URLSearchParams decodes it), `+` as a space, an array suffix dropped (`token[]`, `token[0]` are
+ * `token` to PHP, Rails and qs), lower-cased. A malformed escape is kept as written.
+ */
+export function decodeQueryName(name: string): string {
+  let decoded = name;
+  if (decoded.includes('%') || decoded.includes('+')) {
+    decoded = decoded.replace(/\+/g, ' ');
+    try {
+      decoded = decodeURIComponent(decoded);
+    } catch {
+      // `%zz`: decode the valid escapes one by one.
+      decoded = decoded.replace(/%[0-9A-Fa-f]{2}/g, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
+    }
+  }
+  const bracket = decoded.indexOf('[');
+  if (bracket > 0 && decoded.endsWith(']')) decoded = decoded.slice(0, bracket);
+  return decoded.trim().toLowerCase();
+}
+
+// Each pattern starts only where its run of characters starts (the lookbehinds), so a long run
+// that does not match is scanned once, not once from every position: linear in the text's length.
+/** `name=value` (a query parameter, a DSN's `password=x`): the value is redacted when the decoded name is secret. */
+const KEY_VALUE = /(?<![\w.%[\]-])([\w.%[\]-]+)=([^\s&;,'"<>)]*)/g;
+/** `Bearer <token>`, `Basic <base64>` (an Authorization header's value quoted in a message). */
+const AUTH_SCHEME = /(?<![\w-])(Bearer|Basic|Token)(\s+)(?=[A-Za-z0-9._~+/=-]{8})[A-Za-z0-9._~+/=-]+/gi;
+/** A JWT anywhere in the text. */
+const JWT = /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}(?:\.[\w-]*)?/g;
+
+/**
+ * Redacts secrets inside free text: URL credentials (`postgres://app:PW@db` becomes
+ * `postgres://<redacted>@db`), values of secret-named `name=value` pairs and query parameters
+ * (names decoded first: `?%74oken=x`), `Bearer`/`Basic` credentials and JWTs. Everything else is kept.
+ */
+export function redactText(text: string): string {
+  let out = redactUrlCredentials(text);
+  if (out.includes('=')) {
+    out = out.replace(KEY_VALUE, (all, name: string, value: string) => (value !== '' && value !== REDACTED && isSecretName(decodeQueryName(name)) ? `${name}=${REDACTED}` : all));
+  }
+  out = out.replace(AUTH_SCHEME, `$1$2${REDACTED}`);
+  out = out.replace(JWT, REDACTED);
+  return out;
+}
