@@ -36,6 +36,7 @@ export function style(stream: { isTTY?: boolean } | boolean): Style {
 
 // C0 and C1 controls and DEL (ESC starts OSC 52 clipboard writes, title changes, screen clears),
 // line and paragraph separators, and bidi overrides that reorder what is shown.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
