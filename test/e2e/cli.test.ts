@@ -381,6 +381,29 @@ describe('otel-agent view and replay on hostile trace files', () => {
     expect(replayed.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
   });
 
+  it('names the path and exits 1 for a missing file and a directory without files, as for an unreadable file', async () => {
+    const missing = path.join(tmp, 'no-such-file.jsonl');
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    const good = write('good.jsonl', doc([span()]));
+    const a = await cli(['view', missing]);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain(`${missing}: cannot read: ENOENT`);
+    const b = await cli(['view', empty]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`no spans in ${empty} (no files in it)`);
+    // What can be read is shown, and the missing file still fails the command, as in replay.
+    const c = await cli(['view', good, missing]);
+    expect(c.code).toBe(1);
+    expect(c.stdout).toMatch(/^ok /m);
+    const d = await cli(['replay', missing, '--endpoint', receiver.httpUrl]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain(`${missing}: cannot read: ENOENT`);
+    expect(d.stdout).toContain('1 file (1 unreadable)');
+    // Usage errors stay 2.
+    expect((await cli(['view'])).code).toBe(2);
+    expect((await cli(['view', good, '--width', 'x'])).code).toBe(2);
+  });
+
   it('draws a 20000-span parent chain with bounded guides: the depth as a number past 12 levels', async () => {
     const id = (i: number) => (0x1000000000000000n + BigInt(i + 1)).toString(16);
     const chain = Array.from({ length: 20_000 }, (_, i) => span({ spanId: id(i), name: `s${i}`, ...(i > 0 ? { parentSpanId: id(i - 1) } : {}) }));
