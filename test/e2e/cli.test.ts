@@ -540,6 +540,25 @@ describe('otel-agent doctor', () => {
     expect(json.stdout).not.toContain('sekrit');
   });
 
+  it('shows the service name programs here would get, and counts the instrumentations that apply as the list does', async () => {
+    const app = fs.mkdtempSync(path.join(tmp, 'doctor-app-'));
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'shop-api' }));
+    const env = { OTEL_TRACES_EXPORTER: 'none' };
+    const named = JSON.parse((await cli(['doctor', '--json'], { env, cwd: app })).stdout);
+    expect(named.settings).toContainEqual({ setting: 'service.name', value: 'shop-api', from: expect.stringMatching(/^default \("name" of the package\.json/) });
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-bare-'));
+    try {
+      const unnamed = JSON.parse((await cli(['doctor', '--json'], { env, cwd: bare })).stdout);
+      expect(unnamed.settings).toContainEqual({ setting: 'service.name', value: 'unknown_service:node', from: expect.stringMatching(/^default \(no package\.json/) });
+    } finally {
+      fs.rmSync(bare, { recursive: true, force: true });
+    }
+    const text = (await cli(['doctor'], { env, cwd: app })).stdout;
+    const header = Number(/Instrumentations that apply here \((\d+);/.exec(text)![1]);
+    // aws-lambda is enabled by default but applies only inside Lambda.
+    expect(text).toMatch(new RegExp(`^ +instrumentations +${header} apply here \\(${header + 1} enabled; not here: aws-lambda\\)`, 'm'));
+  });
+
   it('fails (exit 1) on an unreachable collector, within its timeout, with credentials hidden', async () => {
     const started = Date.now();
     const result = await cli(['doctor', '--json', '--timeout', '1500'], { env: { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://user:pw@127.0.0.1:9/v1/traces' } });
