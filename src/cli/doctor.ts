@@ -53,7 +53,7 @@ export async function buildReport(env: NodeJS.ProcessEnv, timeoutMillis: number)
     node,
     enabled: config.enabled,
     ...(config.disabledBy ? { disabledBy: config.disabledBy } : {}),
-    settings: settingRows(config, env, rejected),
+    settings: settingRows(config, env, rejected, config.enabled ? instrumentations : undefined),
     warnings,
     destinations,
     instrumentations: config.enabled ? instrumentations : [],

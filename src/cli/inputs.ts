@@ -5,7 +5,8 @@ import { UsageError } from './args';
 
 /**
  * Files as given; a directory stands for every regular file directly in it, sorted by name (a
- * trace directory holds one file per process, not subdirectories). Hidden files are skipped.
+ * trace directory holds one file per process, not subdirectories). Hidden files are skipped. A path
+ * that cannot be looked at is kept: reading it fails and is reported with the other unreadable files.
  */
 export function expandInputs(args: readonly string[]): string[] {
   if (args.length === 0) throw new UsageError('no trace file or directory given');
@@ -14,8 +15,11 @@ export function expandInputs(args: readonly string[]): string[] {
     let stat: fs.Stats;
     try {
       stat = fs.statSync(arg);
-    } catch (err) {
-      throw new UsageError(`cannot read ${arg}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    } catch {
+      // Missing or not accessible: the command reports it when reading, like an unreadable file
+      // (one problem line naming it, exit code 1), rather than as a usage error.
+      out.push(arg);
+      continue;
     }
     if (!stat.isDirectory()) {
       out.push(arg);

@@ -6,6 +6,7 @@ import { parseArgs, parseKeyValues, stringOption, UsageError, type OptionSpec } 
 import { expandInputs } from './inputs';
 import { redactUrl } from './redact';
 import { Progress } from './replay/progress';
+import { terminalLine } from './style';
 import { createTarget } from './replay/targets';
 
 export const REPLAY_USAGE = `Usage: otel-agent replay <file|dir>... [options]
@@ -120,7 +121,7 @@ export async function replayFiles(
   let consecutiveFailures = 0;
   let givenUp: string | undefined;
   let doneBytes = 0;
-  const report = (text: string) => progress.print(`${text}\n`);
+  const report = (text: string) => progress.print(terminalLine(text));
 
   const flush = async () => {
     const count = target.pending();

@@ -33,3 +33,25 @@ export function style(stream: { isTTY?: boolean } | boolean): Style {
     cyan: sgr(36, 39),
   };
 }
+
+// C0 and C1 controls and DEL (ESC starts OSC 52 clipboard writes, title changes, screen clears),
+// line and paragraph separators, and bidi overrides that reorder what is shown.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from a trace file, safe to write to a terminal: every control character is shown escaped
+ * (`\x1b`, `\u202e`) instead of being obeyed. Apply before styling: the styles' own SGR sequences
+ * are the only escapes that reach the terminal.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** A message line for stderr: escaped as terminalSafe, ended by one newline. */
+export function terminalLine(text: string): string {
+  return `${terminalSafe(text)}\n`;
+}

@@ -121,10 +121,20 @@ export function guardDetector(name: string, detector: ResourceDetector): Resourc
   };
 }
 
+/**
+ * `unknown_service:<executable name>`, as upstream's default, but from the executable's file name:
+ * upstream uses process.argv0 as is, which for a child spawned with process.execPath is the full path
+ * (`unknown_service:/usr/local/bin/node`); a shell-started node gives `unknown_service:node` alike.
+ */
+export function defaultServiceName(argv0: string = process.argv0): string {
+  const name = argv0.replace(/\\/g, '/').split('/').pop()!.replace(/\.exe$/i, '');
+  return `unknown_service:${name || 'node'}`;
+}
+
 export function buildResource(config: AgentConfig, app: AppPackage): Resource {
   const detectors = config.resourceDetectors.flatMap((name) => detectorsFor(name).map((d) => guardDetector(name, d)));
   const service: Record<string, string> = {};
-  const serviceName = config.serviceName ?? app.name;
+  const serviceName = config.serviceName ?? app.name ?? defaultServiceName();
   const serviceVersion = config.serviceVersion ?? app.version;
   if (serviceName) service['service.name'] = serviceName;
   if (serviceVersion) service['service.version'] = serviceVersion;

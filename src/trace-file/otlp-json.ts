@@ -102,34 +102,52 @@ function arrayOf<T>(value: unknown): T[] {
 export type PlainValue = string | number | boolean | Uint8Array | null | PlainValue[] | { [key: string]: PlainValue };
 
 /**
+ * How deep an AnyValue may nest (arrays and kvlists in each other). OTLP sets no limit, but protobuf
+ * decoders commonly stop at 100 levels and every consumer walks values recursively: a deeper value
+ * is damage, reported instead of overflowing the stack further down.
+ */
+export const MAX_VALUE_DEPTH = 100;
+
+/**
  * AnyValue -> JS value: kvlist becomes a plain object, bytes a Uint8Array, an empty AnyValue null.
  * int64 values beyond 2^53 lose precision (JS numbers); that is the limit of the SDK's attribute model.
+ * Throws for a value nested deeper than MAX_VALUE_DEPTH.
  */
-export function fromAnyValue(value: OtlpAnyValue | undefined): PlainValue {
+export function fromAnyValue(value: OtlpAnyValue | undefined, depth = 0): PlainValue {
   if (value === undefined || value === null || typeof value !== 'object') return null;
+  if (depth >= MAX_VALUE_DEPTH) throw new Error(`attribute value nested deeper than ${MAX_VALUE_DEPTH} levels`);
   if (value.stringValue !== undefined) return String(value.stringValue);
   if (value.boolValue !== undefined) return value.boolValue === true || (value.boolValue as unknown) === 'true';
   if (value.intValue !== undefined) return Number(value.intValue);
   if (value.doubleValue !== undefined) return Number(value.doubleValue);
-  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(fromAnyValue);
-  if (value.kvlistValue !== undefined) return fromKeyValues(value.kvlistValue.values);
-  if (value.bytesValue !== undefined) return new Uint8Array(Buffer.from(value.bytesValue, 'base64'));
+  if (value.arrayValue !== undefined) {
+    const values = (value.arrayValue as { values?: unknown } | null)?.values;
+    return Array.isArray(values) ? values.map((v: OtlpAnyValue) => fromAnyValue(v, depth + 1)) : [];
+  }
+  if (value.kvlistValue !== undefined) return fromKeyValues((value.kvlistValue as { values?: OtlpKeyValue[] } | null)?.values, depth + 1);
+  if (value.bytesValue !== undefined) return new Uint8Array(Buffer.from(String(value.bytesValue), 'base64'));
   return null;
 }
 
 /** KeyValue list -> object. A later duplicate key wins, as in the SDK's attribute maps. */
-export function fromKeyValues(list: OtlpKeyValue[] | undefined): { [key: string]: PlainValue } {
+export function fromKeyValues(list: OtlpKeyValue[] | undefined, depth = 0): { [key: string]: PlainValue } {
   const out: { [key: string]: PlainValue } = {};
   for (const kv of Array.isArray(list) ? list : []) {
-    if (kv && typeof kv.key === 'string') out[kv.key] = fromAnyValue(kv.value);
+    if (kv && typeof kv.key === 'string') out[kv.key] = fromAnyValue(kv.value, depth);
   }
   return out;
 }
 
+const MAX_UINT64 = 2n ** 64n - 1n;
+
 /** A decimal-string or number nanosecond timestamp as a bigint; throws when it is neither. */
 export function nanos(value: string | number | undefined, what: string): bigint {
-  if (typeof value === 'number' && Number.isFinite(value)) return BigInt(Math.trunc(value));
-  if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
+  let ns: bigint | undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) ns = BigInt(Math.trunc(value));
+  else if (typeof value === 'string' && /^\d+$/.test(value)) ns = BigInt(value);
+  // OTLP times are fixed64: anything beyond is damage (and beyond what a Date can show).
+  if (ns !== undefined && (ns < 0n || ns > MAX_UINT64)) throw new Error(`${what} ${String(value).slice(0, 40)} is out of range (not a uint64)`);
+  if (ns !== undefined) return ns;
   throw new Error(`${what} is ${value === undefined ? 'missing' : `not a nanosecond timestamp: ${JSON.stringify(value).slice(0, 40)}`}`);
 }
 

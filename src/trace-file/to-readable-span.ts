@@ -37,12 +37,12 @@ export class ReadableSpanConverter {
     const flags = typeof span.flags === 'number' ? span.flags : undefined;
     // A span in a trace file was recorded and exported, so sampled, when the file does not say.
     const traceFlags = flags === undefined ? TraceFlags.SAMPLED : flags & 0xff;
-    const traceState = span.traceState ? createTraceState(span.traceState) : undefined;
+    const traceState = span.traceState ? createTraceState(text(span.traceState, 'traceState')) : undefined;
     const context: SpanContext = { traceId, spanId, traceFlags, ...(traceState ? { traceState } : {}) };
     const kind = typeof span.kind === 'number' && span.kind > 0 ? ((span.kind - 1) as SpanKind) : undefined;
     const durationNanos = endNanos >= startNanos ? endNanos - startNanos : 0n;
     return {
-      name: span.name ?? '',
+      name: text(span.name, 'name'),
       // OTLP's SPAN_KIND_UNSPECIFIED (0) has no SpanKind; the serializer writes 0 for a missing kind.
       kind: kind as SpanKind,
       spanContext: () => context,
@@ -53,10 +53,10 @@ export class ReadableSpanConverter {
       endTime: hrTime(endNanos),
       duration: hrTime(durationNanos),
       ended: true,
-      status: { code: span.status?.code ?? 0, ...(span.status?.message ? { message: span.status.message } : {}) },
+      status: { code: integer(span.status?.code, 'status.code'), ...(span.status?.message ? { message: text(span.status.message, 'status.message') } : {}) },
       attributes: attributes(span.attributes),
-      links: (span.links ?? []).map((link, i): Link => {
-        const linkTraceState = link.traceState ? createTraceState(link.traceState) : undefined;
+      links: list(span.links, 'links').map((link, i): Link => {
+        const linkTraceState = link.traceState ? createTraceState(text(link.traceState, `links[${i}].traceState`)) : undefined;
         return {
           context: {
             traceId: hexId(link.traceId, 16, `links[${i}].traceId`),
@@ -69,9 +69,9 @@ export class ReadableSpanConverter {
           droppedAttributesCount: link.droppedAttributesCount ?? 0,
         };
       }),
-      events: (span.events ?? []).map(
+      events: list(span.events, 'events').map(
         (event, i): TimedEvent => ({
-          name: event.name ?? '',
+          name: text(event.name, `events[${i}].name`),
           time: hrTime(nanos(event.timeUnixNano, `events[${i}].timeUnixNano`)),
           attributes: attributes(event.attributes),
           droppedAttributesCount: event.droppedAttributesCount ?? 0,
@@ -115,6 +115,26 @@ export class ReadableSpanConverter {
     }
     return out;
   }
+}
+
+// JSON-valid damage (a number for a name, an object for a list) is thrown here, so that the span is
+// reported and skipped instead of failing the serializer and with it every span of the batch.
+function text(value: unknown, what: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  throw new Error(`${what} is not a string: ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}`);
+}
+
+function integer(value: unknown, what: string): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  throw new Error(`${what} is not an integer: ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}`);
+}
+
+function list<T>(value: T[] | undefined, what: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value;
+  throw new Error(`${what} is not a list: ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}`);
 }
 
 /** Whether the context was remote, when the flags say (bit 8 set), else undefined. */

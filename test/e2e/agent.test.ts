@@ -379,6 +379,21 @@ describe('programs that are not a script file', () => {
     }
   });
 
+  it('without a package.json, service.name is unknown_service:node also when node is started by its full path', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { makeAppDir, cleanEnv } = await import('../helpers/run-app.js');
+    const { readTraceFile } = await import('../../src/trace-file/reader.js');
+    const dir = makeAppDir({});
+    const file = path.join(dir, 'spans.jsonl');
+    const code = "require('node:http').get('http://127.0.0.1:1/').on('error', () => {})";
+    // process.execPath is absolute: process.argv0 is the full path, which upstream's default would name the service after.
+    const run = spawnSync(process.execPath, ['--import', '@org/otel-agent', '-e', code], { cwd: dir, env: cleanEnv({ OTEL_EXPORTER_OTLP_TRACES_FILE: file }), encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const [request] = readTraceFile(file).requests as { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] } }[] }[];
+    const attrs = request.resourceSpans[0].resource.attributes;
+    expect(attrs.find((a) => a.key === 'service.name')?.value.stringValue).toBe('unknown_service:node');
+  });
+
   it('builtins required with and without node: in a CJS app', async () => {
     const app = `const m = require('node:module'); const fs = require('fs'); const t = require('node:test'); console.log(typeof m.createRequire, typeof fs.readFileSync, typeof t);`;
     const run = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', preload: 'require', env: otlpEnv() });

@@ -321,6 +321,105 @@ describe('otel-agent view', () => {
   if (!chromium) console.log('chromium not found (/usr/bin/chromium): the HTML view test is skipped; install it with apt-get install chromium');
 });
 
+describe('otel-agent view and replay on hostile trace files', () => {
+  const T0 = '1763700000000000000';
+  const span = (extra: object = {}) => ({ traceId: '5b8efff798038103d269b633813fc60c', spanId: '1000000000000001', name: 'ok', kind: 1, startTimeUnixNano: T0, endTimeUnixNano: T0, ...extra });
+  const doc = (spans: object[]) => JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] });
+  const write = (name: string, text: string) => {
+    const file = path.join(tmp, name);
+    fs.writeFileSync(file, `${text}\n`);
+    return file;
+  };
+  const deepValue = (levels: number) => '{"arrayValue":{"values":['.repeat(levels) + '{"stringValue":"leaf"}' + ']}}'.repeat(levels);
+
+  it('reports JSON-valid damage as a problem line naming the span, never a stack trace', async () => {
+    const cases: [string, object | string, RegExp][] = [
+      ['name-number', span({ name: 42 }), /span 1: name is not a string: 42; skipped/],
+      ['name-object', span({ name: { a: 1 } }), /span 1: name is not a string: (an object|\{"a":1\}); skipped/],
+      ['time-range', span({ startTimeUnixNano: '99999999999999999999999' }), /span 1: startTimeUnixNano 99999999999999999999999 is out of range/],
+      ['time-huge-number', span({ endTimeUnixNano: 1e300 }), /span 1: endTimeUnixNano 1e\+300 is out of range/],
+      ['events-not-list', span({ events: 5 }), /span 1: events is not a list: 5; skipped/],
+      ['deep-value', doc([span()]).replace('"kind":1', `"kind":1,"attributes":[{"key":"d","value":${deepValue(3000)}}]`), /span 1: attribute value nested deeper than 100 levels; skipped/],
+    ];
+    for (const [name, content, problem] of cases) {
+      const file = write(`hostile-${name}.jsonl`, typeof content === 'string' ? content : doc([content, span({ spanId: '1000000000000002', name: 'neighbour' })]));
+      const viewed = await cli(['view', file]);
+      expect(viewed.stderr, name).toMatch(problem);
+      expect(viewed.stderr, name).not.toMatch(/\n\s+at /);
+      for (const html of [false, true]) {
+        const r = html ? await cli(['view', file, '--html', path.join(tmp, `${name}.html`)]) : viewed;
+        expect(r.stderr, name).not.toMatch(/Error|\n\s+at /);
+        // The neighbour is shown; a file whose only span is damaged has no spans: exit 1 as for other bad input.
+        if (typeof content === 'string') expect(r.code, name).toBe(1);
+        else expect(r.code, `${name}: ${r.stderr}`).toBe(0);
+      }
+      if (typeof content !== 'string') expect(viewed.stdout, name).toMatch(/^neighbour /m);
+      const replayed = await cli(['replay', file, '--endpoint', receiver.httpUrl, '--protocol', 'http/protobuf']);
+      expect(replayed.stderr, name).toMatch(problem);
+      expect(replayed.stderr, name).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('escapes control characters from the file in everything it writes to the terminal', async () => {
+    const nasty = 'a\x1b]52;c;aGVsbG8=\x07b\x1b]0;title\x07\x1b[2J\x1b[31m\u009b2J\u202e';
+    const file = write('hostile-escapes.jsonl', doc([span({ name: nasty, attributes: [{ key: 'url.path', value: { stringValue: `/x${nasty}` } }] }), span({ spanId: '1000000000000002', name: 7 })]));
+    const dir = path.join(tmp, 'dir\x1b[2J');
+    fs.mkdirSync(dir, { recursive: true });
+    const hostileName = path.join(dir, 'f.jsonl');
+    fs.copyFileSync(file, hostileName);
+    for (const env of [{}, { FORCE_COLOR: '1' }]) {
+      const r = await cli(['view', file, hostileName, '--width', '300'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      // Only SGR color sequences (ESC [ digits m) may reach the terminal, and only when colors are on.
+      expect(r.stdout.replace(/\x1b\[\d+m/g, '')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
+      expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+      expect(r.stdout).toContain('a\\x1b]52;c;aGVsbG8=\\x07b\\x1b]0;title\\x07\\x1b[2J');
+      expect(r.stderr).toContain('dir\\x1b[2J');
+    }
+    const replayed = await cli(['replay', hostileName, '--endpoint', receiver.httpUrl]);
+    expect(replayed.stderr).toContain('dir\\x1b[2J');
+    expect(replayed.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
+  it('names the path and exits 1 for a missing file and a directory without files, as for an unreadable file', async () => {
+    const missing = path.join(tmp, 'no-such-file.jsonl');
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    const good = write('good.jsonl', doc([span()]));
+    const a = await cli(['view', missing]);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toContain(`${missing}: cannot read: ENOENT`);
+    const b = await cli(['view', empty]);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain(`no spans in ${empty} (no files in it)`);
+    // What can be read is shown, and the missing file still fails the command, as in replay.
+    const c = await cli(['view', good, missing]);
+    expect(c.code).toBe(1);
+    expect(c.stdout).toMatch(/^ok /m);
+    const d = await cli(['replay', missing, '--endpoint', receiver.httpUrl]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain(`${missing}: cannot read: ENOENT`);
+    expect(d.stdout).toContain('1 file (1 unreadable)');
+    // Usage errors stay 2.
+    expect((await cli(['view'])).code).toBe(2);
+    expect((await cli(['view', good, '--width', 'x'])).code).toBe(2);
+  });
+
+  it('draws a 20000-span parent chain with bounded guides: the depth as a number past 12 levels', async () => {
+    const id = (i: number) => (0x1000000000000000n + BigInt(i + 1)).toString(16);
+    const chain = Array.from({ length: 20_000 }, (_, i) => span({ spanId: id(i), name: `s${i}`, ...(i > 0 ? { parentSpanId: id(i - 1) } : {}) }));
+    const file = write('hostile-chain.jsonl', doc(chain));
+    const r = await cli(['view', file, '--width', '120']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[2]).toMatch(/^s0 /);
+    expect(lines[3]).toMatch(/^└─s1 /);
+    expect(lines[14]).toMatch(/^ {22}└─s12 /);
+    expect(lines[15]).toMatch(/^ {22}\[13\]─s13 /);
+    expect(lines[2 + 19_999]).toMatch(/^ {22}\[19999\]─s19999 /);
+    for (const line of lines) expect([...line].length).toBeLessThanOrEqual(120);
+  });
+});
+
 describe('otel-agent run', () => {
   it('passes the exit code through', async () => {
     const result = await cli(['run', '--', process.execPath, '-e', 'process.exitCode = 7']);
@@ -439,6 +538,25 @@ describe('otel-agent doctor', () => {
     expect(report.instrumentations).toContain('http');
     expect(report.instrumentations).not.toContain('fs'); // off by default
     expect(json.stdout).not.toContain('sekrit');
+  });
+
+  it('shows the service name programs here would get, and counts the instrumentations that apply as the list does', async () => {
+    const app = fs.mkdtempSync(path.join(tmp, 'doctor-app-'));
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'shop-api' }));
+    const env = { OTEL_TRACES_EXPORTER: 'none' };
+    const named = JSON.parse((await cli(['doctor', '--json'], { env, cwd: app })).stdout);
+    expect(named.settings).toContainEqual({ setting: 'service.name', value: 'shop-api', from: expect.stringMatching(/^default \("name" of the package\.json/) });
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-bare-'));
+    try {
+      const unnamed = JSON.parse((await cli(['doctor', '--json'], { env, cwd: bare })).stdout);
+      expect(unnamed.settings).toContainEqual({ setting: 'service.name', value: 'unknown_service:node', from: expect.stringMatching(/^default \(no package\.json/) });
+    } finally {
+      fs.rmSync(bare, { recursive: true, force: true });
+    }
+    const text = (await cli(['doctor'], { env, cwd: app })).stdout;
+    const header = Number(/Instrumentations that apply here \((\d+);/.exec(text)![1]);
+    // aws-lambda is enabled by default but applies only inside Lambda.
+    expect(text).toMatch(new RegExp(`^ +instrumentations +${header} apply here \\(${header + 1} enabled; not here: aws-lambda\\)`, 'm'));
   });
 
   it('fails (exit 1) on an unreachable collector, within its timeout, with credentials hidden', async () => {

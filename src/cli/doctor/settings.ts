@@ -1,6 +1,7 @@
 // The doctor's settings table: every effective setting, its value (secrets redacted) and the variable it came from.
 import type { AgentConfig, OtlpExporterConfig, TraceExporterConfig } from '../../config';
 import { redactText } from '../../redaction/text';
+import { readAppPackage } from '../../runtime/environment';
 import { redactHeaders, redactUrl } from '../redact';
 import { logLevelName } from '../../config/defaults';
 
@@ -20,7 +21,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * one before a generic one), which this finds the same way resolveConfig reads them: a set, non-blank
  * variable wins, unless resolveConfig rejected its value, in which case the default applied.
  */
-export function settingRows(config: AgentConfig, env: Env, rejectedNames: readonly string[]): SettingRow[] {
+export function settingRows(config: AgentConfig, env: Env, rejectedNames: readonly string[], instrumentationsHere?: readonly string[], cwd: string = process.cwd()): SettingRow[] {
   const isSet = (name: string) => (env[name] ?? '').trim() !== '';
   const rejected = (name: string) => rejectedNames.includes(name);
   const from = (...names: string[]): string => {
@@ -37,9 +38,14 @@ export function settingRows(config: AgentConfig, env: Env, rejectedNames: readon
   const src = config.sources;
 
   row('enabled', config.enabled ? 'true' : `false (${config.disabledBy})`, config.enabled ? from('OTEL_SDK_DISABLED', 'KAR_TELEMETRY_ENABLED') : config.configFile !== undefined ? 'OTEL_CONFIG_FILE' : (config.disabledBy ?? '').split('=')[0]);
-  row('service.name', config.serviceName ?? '"name" of the app\'s package.json, else unknown_service:node', src['service.name']?.from ?? 'default');
+  // What a program started here would get: the package.json the agent finds from the working
+  // directory ('' for the entry: not this command's own script; a program's main script may sit
+  // elsewhere, with its own package.json).
+  const app = readAppPackage('', cwd);
+  if (config.serviceName !== undefined) row('service.name', config.serviceName, src['service.name']?.from ?? 'default');
+  else row('service.name', app.name ?? 'unknown_service:node', app.name !== undefined ? 'default ("name" of the package.json above the working directory)' : 'default (no package.json with a "name" above the working directory)');
   const versionFrom = config.serviceVersion === undefined ? 'default' : /(^|,)\s*service\.version\s*=/.test(env.OTEL_RESOURCE_ATTRIBUTES ?? '') ? 'OTEL_RESOURCE_ATTRIBUTES' : from('KAR_TELEMETRY_SERVICE_VERSION');
-  row('service.version', config.serviceVersion ?? '"version" of the app\'s package.json', versionFrom === 'default' && config.serviceVersion !== undefined ? 'default (KubeVirt runner)' : versionFrom);
+  row('service.version', config.serviceVersion ?? app.version ?? 'none', config.serviceVersion === undefined && app.version !== undefined ? 'default ("version" of the package.json above the working directory)' : versionFrom === 'default' && config.serviceVersion !== undefined ? 'default (KubeVirt runner)' : versionFrom);
   for (const [key, value] of Object.entries(config.resourceAttributes)) row(`resource: ${key}`, redactText(value), 'OTEL_RESOURCE_ATTRIBUTES');
   row('resource detectors', config.resourceDetectors.join(',') || 'none', from('OTEL_NODE_RESOURCE_DETECTORS'));
 
@@ -63,7 +69,10 @@ export function settingRows(config: AgentConfig, env: Env, rejectedNames: readon
   row('limit: attributes per event', String(limits.attributePerEventCountLimit), from('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT'));
   row('limit: attributes per link', String(limits.attributePerLinkCountLimit), from('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT'));
   const instFrom = [from('OTEL_NODE_ENABLED_INSTRUMENTATIONS'), from('OTEL_NODE_DISABLED_INSTRUMENTATIONS')].filter((f) => f !== 'default');
-  row('instrumentations', `${config.instrumentations.length} enabled`, instFrom.join(', ') || 'default');
+  // Enabled is not the same as loaded: some apply only where they can (aws-lambda inside Lambda).
+  const notHere = instrumentationsHere ? config.instrumentations.filter((id) => !instrumentationsHere.includes(id)) : [];
+  const instValue = notHere.length > 0 ? `${config.instrumentations.length - notHere.length} apply here (${config.instrumentations.length} enabled; not here: ${notHere.join(', ')})` : `${config.instrumentations.length} enabled`;
+  row('instrumentations', instValue, instFrom.join(', ') || 'default');
   row('metrics exporter', config.metricsExporters.join(',') || 'none', from('OTEL_METRICS_EXPORTER'));
   row('logs exporter', config.logsExporters.join(',') || 'none', from('OTEL_LOGS_EXPORTER'));
   row('log level', logLevelName(config.logLevel), from('OTEL_LOG_LEVEL'));

@@ -43,6 +43,8 @@ export interface ViewData {
   resources: Attrs[];
   /** "file: position: message" for every damaged line, record or span. */
   problems: string[];
+  /** Files that could not be read at all (missing, unreadable, a directory): each is also in `problems`. */
+  unreadable: string[];
 }
 
 /** Reads the files; damage is collected in `problems`, a file that cannot be read at all as well. */
@@ -51,6 +53,7 @@ export function loadTraces(files: readonly string[]): ViewData {
   const resources: Attrs[] = [];
   const resourceIndex = new Map<string, number>();
   const byTrace = new Map<string, Map<string, ViewSpan>>();
+  const unreadable: string[] = [];
 
   for (const file of files) {
     let contents: ReturnType<typeof readTraceFile>;
@@ -58,6 +61,7 @@ export function loadTraces(files: readonly string[]): ViewData {
       contents = readTraceFile(file);
     } catch (err) {
       problems.push(`${file}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      unreadable.push(file);
       continue;
     }
     for (const e of contents.errors) problems.push(`${file}: ${e.position}: ${e.message}`);
@@ -71,34 +75,38 @@ export function loadTraces(files: readonly string[]): ViewData {
           const start = nanos(span.startTimeUnixNano, 'startTimeUnixNano');
           const end = span.endTimeUnixNano === undefined ? start : nanos(span.endTimeUnixNano, 'endTimeUnixNano');
           const resourceAttrs = fromKeyValues(resourceSpans.resource?.attributes);
+          const scope = (scopeSpans.scope ?? {}) as { name?: unknown; version?: unknown };
+          const status = (span.status ?? {}) as { code?: unknown; message?: unknown };
+          const viewSpan: ViewSpan = {
+            traceId,
+            spanId,
+            parentSpanId: parentId(span.parentSpanId),
+            name: optionalString(span.name, 'name') ?? '',
+            kind: optionalInteger(span.kind, 'kind') ?? 0,
+            start,
+            end: end < start ? start : end,
+            status: { code: optionalInteger(status.code, 'status.code') ?? 0, ...(status.message ? { message: optionalString(status.message, 'status.message') } : {}) },
+            attributes: fromKeyValues(span.attributes),
+            events: listOf(span.events, 'events').map((e) => ({ name: optionalString(e.name, 'event name') ?? '', time: safeNanos(e.timeUnixNano, start), attributes: fromKeyValues(e.attributes) })),
+            links: listOf(span.links, 'links').map((l) => ({ traceId: optionalString(l.traceId, 'link traceId') ?? '', spanId: optionalString(l.spanId, 'link spanId') ?? '', attributes: fromKeyValues(l.attributes) })),
+            resource: -1,
+            scope: { name: optionalString(scope.name, 'scope name') ?? '', ...(scope.version ? { version: optionalString(scope.version, 'scope version') } : {}) },
+            children: [],
+            depth: 0,
+            orphan: false,
+          };
+          // Only a span that could be read in full makes its trace and resource exist.
           const key = JSON.stringify(resourceSpans.resource?.attributes ?? []);
           let resource = resourceIndex.get(key);
           if (resource === undefined) {
             resource = resources.push(resourceAttrs) - 1;
             resourceIndex.set(key, resource);
           }
+          viewSpan.resource = resource;
           const spans = byTrace.get(traceId) ?? new Map<string, ViewSpan>();
           byTrace.set(traceId, spans);
           // The same span twice (an exit path resending what was in flight): keep one.
-          if (spans.has(spanId)) continue;
-          spans.set(spanId, {
-            traceId,
-            spanId,
-            parentSpanId: parentId(span.parentSpanId),
-            name: span.name ?? '',
-            kind: span.kind ?? 0,
-            start,
-            end: end < start ? start : end,
-            status: { code: span.status?.code ?? 0, ...(span.status?.message ? { message: span.status.message } : {}) },
-            attributes: fromKeyValues(span.attributes),
-            events: (span.events ?? []).map((e) => ({ name: e.name ?? '', time: safeNanos(e.timeUnixNano, start), attributes: fromKeyValues(e.attributes) })),
-            links: (span.links ?? []).map((l) => ({ traceId: l.traceId ?? '', spanId: l.spanId ?? '', attributes: fromKeyValues(l.attributes) })),
-            resource,
-            scope: { name: scopeSpans.scope?.name ?? '', ...(scopeSpans.scope?.version ? { version: scopeSpans.scope.version } : {}) },
-            children: [],
-            depth: 0,
-            orphan: false,
-          });
+          if (!spans.has(spanId)) spans.set(spanId, viewSpan);
         } catch (err) {
           problems.push(`${file}: ${contents.positions[i]}: span ${index}: ${(err as Error).message}`);
         }
@@ -108,7 +116,30 @@ export function loadTraces(files: readonly string[]): ViewData {
 
   const traces = [...byTrace.entries()].map(([traceId, spans]) => buildTrace(traceId, spans, resources));
   traces.sort((a, b) => compare(a.start, b.start));
-  return { traces, resources, problems };
+  return { traces, resources, problems, unreadable };
+}
+
+// JSON-valid damage (a number where a string belongs, an object for a list) is reported, not rendered as "[object Object]" or thrown on later.
+function optionalString(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null || typeof value === 'string') return value ?? undefined;
+  throw new Error(`${what} is not a string: ${describe(value)}`);
+}
+
+function optionalInteger(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  throw new Error(`${what} is not an integer: ${describe(value)}`);
+}
+
+function listOf<T extends object>(value: T[] | undefined, what: string): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new Error(`${what} is not a list: ${describe(value)}`);
+  return value.filter((v) => typeof v === 'object' && v !== null);
+}
+
+function describe(value: unknown): string {
+  const text = typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
 function safeNanos(value: string | number | undefined, fallback: bigint): bigint {

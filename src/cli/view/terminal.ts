@@ -1,5 +1,5 @@
 // The terminal waterfall: per trace, an indented span tree with time bars scaled to the width, durations, error marks, key attributes.
-import type { Style } from '../style';
+import { terminalSafe, type Style } from '../style';
 import { formatDuration, keyAttributes } from './format';
 import type { ViewSpan, ViewTrace } from './model';
 
@@ -19,7 +19,7 @@ export function renderTrace(trace: ViewTrace, width: number, s: Style): string[]
 
   const errors = trace.errors > 0 ? ` · ${s.red(`${trace.errors} error${trace.errors > 1 ? 's' : ''}`)}` : '';
   lines.push(
-    `${s.bold('trace')} ${s.bold(trace.traceId)} · ${trace.spans.length} span${trace.spans.length === 1 ? '' : 's'}${errors} · ${formatDuration(total)} · ${trace.services.join(', ')}`,
+    `${s.bold('trace')} ${s.bold(trace.traceId)} · ${trace.spans.length} span${trace.spans.length === 1 ? '' : 's'}${errors} · ${formatDuration(total)} · ${terminalSafe(trace.services.join(', '))}`,
   );
   lines.push(s.dim(`started ${isoTime(trace.start)}`));
 
@@ -27,8 +27,8 @@ export function renderTrace(trace: ViewTrace, width: number, s: Style): string[]
     const segments: Segment[] = [{ text: prefix, paint: s.dim }];
     if (span.orphan) segments.push({ text: '⋯ ', paint: s.dim });
     if (span.status.code === 2) segments.push({ text: '✗ ', paint: s.red });
-    segments.push({ text: span.name || '(unnamed)', paint: span.status.code === 2 ? s.red : undefined });
-    for (const [key, value] of keyAttributes(span)) segments.push({ text: ` ${shortKey(key)}=${value}`, paint: s.dim });
+    segments.push({ text: terminalSafe(span.name) || '(unnamed)', paint: span.status.code === 2 ? s.red : undefined });
+    for (const [key, value] of keyAttributes(span)) segments.push({ text: terminalSafe(` ${shortKey(key)}=${value}`), paint: s.dim });
     const bar = renderBar(span, trace.start, total, barWidth, s);
     const duration = formatDuration(span.end - span.start).padStart(DURATION_WIDTH);
     lines.push(`${fit(segments, nameWidth)} ${bar} ${span.status.code === 2 ? s.red(duration) : duration}`);
@@ -36,24 +36,37 @@ export function renderTrace(trace: ViewTrace, width: number, s: Style): string[]
   return lines;
 }
 
+/**
+ * Guides are drawn for this many levels; deeper rows keep the guides of that level and show their
+ * depth as a number (`[57]─`), so a row's prefix, and the time and memory to draw a trace, stay
+ * bounded however long a parent chain is.
+ */
+export const MAX_GUIDE_DEPTH = 12;
+
 /** Depth-first, with the ├─ └─ │ guides of each row. */
 function withTreePrefixes(trace: ViewTrace): { span: ViewSpan; prefix: string }[] {
   const out: { span: ViewSpan; prefix: string }[] = [];
   const seen = new Set<ViewSpan>();
-  const stack: { span: ViewSpan; prefix: string; childPrefix: string }[] = [];
-  const pushChildren = (children: ViewSpan[], base: string, top: boolean) => {
+  const stack: { span: ViewSpan; prefix: string; childPrefix: string; depth: number }[] = [];
+  const pushChildren = (children: ViewSpan[], base: string, depth: number) => {
     for (let i = children.length - 1; i >= 0; i--) {
       const last = i === children.length - 1;
-      stack.push(top ? { span: children[i], prefix: '', childPrefix: '' } : { span: children[i], prefix: `${base}${last ? '└─' : '├─'}`, childPrefix: `${base}${last ? '  ' : '│ '}` });
+      if (depth === 0) stack.push({ span: children[i], prefix: '', childPrefix: '', depth });
+      else if (depth <= MAX_GUIDE_DEPTH) {
+        stack.push({ span: children[i], prefix: `${base}${last ? '└─' : '├─'}`, childPrefix: depth < MAX_GUIDE_DEPTH ? `${base}${last ? '  ' : '│ '}` : base, depth });
+      } else {
+        // `base` no longer grows: every deeper row shares the prefix of the last guided level.
+        stack.push({ span: children[i], prefix: `${base}[${depth}]─`, childPrefix: base, depth });
+      }
     }
   };
-  pushChildren(trace.roots, '', true);
+  pushChildren(trace.roots, '', 0);
   while (stack.length > 0) {
-    const { span, prefix, childPrefix } = stack.pop()!;
+    const { span, prefix, childPrefix, depth } = stack.pop()!;
     if (seen.has(span)) continue;
     seen.add(span);
     out.push({ span, prefix });
-    pushChildren(span.children, childPrefix, false);
+    pushChildren(span.children, childPrefix, depth + 1);
   }
   // Spans the model could not place under a root (parent cycles in damaged files).
   for (const span of trace.spans) if (!seen.has(span)) out.push({ span, prefix: '' });

@@ -203,6 +203,26 @@ describe('readTraceFile', () => {
     expect(read.errors[0].message).toContain(`to the next intact record at byte ${offsets[3]}`);
   });
 
+  it('reads a file of fake headers in linear time: the scan for an intact record has a budget per file', () => {
+    // Every 16 bytes a plausible header (flags 0, the trace type code) announcing half of what
+    // follows, with a wrong CRC: without a budget every offset checksums half the rest of the file.
+    const size = 256 * 1024;
+    const bytes = Buffer.alloc(size);
+    for (let offset = 0; offset + 16 <= size; offset += 16) {
+      bytes.writeUInt32BE(Math.max(16, Math.floor((size - offset - 16) / 32) * 16), offset);
+      bytes.writeUInt32BE(0xdeadbeef, offset + 4);
+      bytes.writeUInt32BE(32, offset + 12);
+    }
+    const read = parseTraceFile(bytes);
+    expect(read.format).toBe('kops');
+    expect(read.requests).toEqual([]);
+    expect(read.errors).toHaveLength(1);
+    expect(read.errors[0].position).toBe('record 1 at byte 0');
+    expect(read.errors[0].message).toMatch(/^CRC-32C mismatch: .*; no intact record found after checking (\d+) plausible headers \(the scan limit for a file this size\), the remaining 262144 bytes are skipped$/);
+    const checked = Number(/checking (\d+)/.exec(read.errors[0].message)![1]);
+    expect(checked).toBeLessThan(size / 16 / 2);
+  });
+
   it('reports a truncated tail and keeps the records before it', () => {
     const { file } = writeFile('kops');
     const bytes = fs.readFileSync(file);
