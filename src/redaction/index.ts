@@ -1,6 +1,6 @@
 // Redaction of secrets in values the agent records: command-line arguments, URLs, key=value pairs.
 
-import { decodeQueryName } from './text';
+import { decodeQueryName } from './query-name';
 
 export const REDACTED = '<redacted>';
 

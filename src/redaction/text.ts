@@ -1,27 +1,8 @@
-// Redaction of secrets in free text (exception messages, stack traces, resource attribute values) and query parameter names read as servers read them.
+// Redaction of secrets in free text: exception messages, stack traces, resource attribute values.
 import { isSecretName, REDACTED, redactUrlCredentials } from './index';
 
-/**
- * A query parameter's name as a server reads it, for matching against secret names: percent-decoded
- * (`acc%65ss_token` is `access_token`, `X%2DAmz%2DSignature` is `X-Amz-Signature`, as upstream's
- * URLSearchParams decodes it), `+` as a space, an array suffix dropped (`token[]`, `token[0]` are
- * `token` to PHP, Rails and qs), lower-cased. A malformed escape is kept as written.
- */
-export function decodeQueryName(name: string): string {
-  let decoded = name;
-  if (decoded.includes('%') || decoded.includes('+')) {
-    decoded = decoded.replace(/\+/g, ' ');
-    try {
-      decoded = decodeURIComponent(decoded);
-    } catch {
-      // `%zz`: decode the valid escapes one by one.
-      decoded = decoded.replace(/%[0-9A-Fa-f]{2}/g, (e) => String.fromCharCode(parseInt(e.slice(1), 16)));
-    }
-  }
-  const bracket = decoded.indexOf('[');
-  if (bracket > 0 && decoded.endsWith(']')) decoded = decoded.slice(0, bracket);
-  return decoded.trim().toLowerCase();
-}
+export { decodeQueryName } from './query-name';
+import { decodeQueryName } from './query-name';
 
 // Each pattern starts only where its run of characters starts (the lookbehinds), so a long run
 // that does not match is scanned once, not once from every position: linear in the text's length.
