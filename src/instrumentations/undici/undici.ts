@@ -8,6 +8,7 @@ import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { clientDurationHistogram, errorType, isClientErrorStatus, recordError, statusErrorType } from '../http/client-outcome';
 import { headerCapture, type HeaderCapture, type HeaderValue } from '../http/headers';
 import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../http/internal-types';
+import { onProcessEnding } from '../../lifecycle/lifecycle';
 import { matchesAny, normalizeMethod, QueryRedactor, targetPath } from '../http/url-parts';
 import {
   kState,
@@ -91,10 +92,9 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
     for (const [name, listener] of this.listeners) diagnosticsChannel.subscribe(name, listener);
     if (!this.exitHooked) {
       this.exitHooked = true;
-      // Before the agent's own exit listeners (registered earlier), so that these spans are delivered.
-      const endOpen = () => this.endOpen();
-      process.prependListener('beforeExit', endOpen);
-      process.prependListener('exit', endOpen);
+      // Before the agent's final flush, so that these spans are delivered (no listener of its own on
+      // the process: the agent's lifecycle counts the beforeExit listeners).
+      onProcessEnding(() => this.endOpen());
     }
   }
 
@@ -147,6 +147,12 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
         }
         span.setAttributes(attributes);
       }
+      const ctx = trace.setSpan(parent, span);
+      if (!recording && !this.metrics) {
+        // Nothing to record or measure (sampler off): the span only propagates; no state, nothing at its end.
+        propagation.inject(ctx, request, REQUEST_SETTER);
+        return;
+      }
       const state: ClientState = { span, recording, ended: false, startTime: 0 };
       if (this.metrics) {
         state.startTime = performance.now();
@@ -160,7 +166,7 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
         state.next = head;
       }
       this.open = state;
-      propagation.inject(trace.setSpan(parent, span), request, REQUEST_SETTER);
+      propagation.inject(ctx, request, REQUEST_SETTER);
     } catch (err) {
       this._diag.debug('undici span not started', err);
     }

@@ -157,8 +157,10 @@ describe('UndiciInstrumentation', () => {
     for (const request of [unread, waiting, done]) publish('request:create', { request });
     publish('request:headers', { request: unread, response: response(200) });
     publish('request:trailers', { request: done, trailers: [] });
-    process.emit('beforeExit', 0);
-    process.emit('beforeExit', 0);
+    // What the agent's lifecycle calls when the process ends (onProcessEnding); more than one exit path may.
+    const endOpen = () => (instrumentation as unknown as { endOpen(): void }).endOpen();
+    endOpen();
+    endOpen();
     publish('request:trailers', { request: unread, trailers: [] });
     const byPath = new Map(exporter.getFinishedSpans().map((s) => [s.attributes['url.path'], s]));
     expect(exporter.getFinishedSpans()).toHaveLength(3);
