@@ -26,6 +26,8 @@ export const PACKAGE_NAME = '@org/otel-agent/instrumentation-undici';
 export const PACKAGE_VERSION = '0.1.0';
 
 const CLIENT_SPAN = { kind: SpanKind.CLIENT };
+/** The reason undici cancels the body of a fetch Response garbage-collected unread with (lib/web/fetch/body.js). */
+const COLLECTED_UNREAD = 'Response object has been garbage collected';
 /** The failure of a request the process ended before it had a response. */
 const ABORTED = { code: 'ABORTED', message: 'the process ended before the response' };
 /** Origins remembered with their scheme, address and port (a program talks to few; the cache is emptied past this). */
@@ -220,7 +222,9 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
     const state = message.request[kState];
     if (state === undefined || state.ended) return;
     try {
-      this.end(state, message.error);
+      const error = message.error;
+      // A body never read, given up when its Response was collected: no failure of the request, as at exit.
+      this.end(state, error === COLLECTED_UNREAD && state.statusCode !== undefined ? undefined : error);
     } catch (err) {
       this._diag.debug('undici span not ended', err);
     }

@@ -168,6 +168,16 @@ describe('UndiciInstrumentation', () => {
     expect(byPath.get('/waiting')).toMatchObject({ status: { code: 2 }, attributes: { 'error.type': 'ABORTED' } });
   });
 
+  it('a fetch Response collected unread: undici cancels its body; the span ends by the response\'s status', () => {
+    const request = fakeRequest('/collected');
+    publish('request:create', { request });
+    publish('request:headers', { request, response: response(200) });
+    publish('request:error', { request, error: 'Response object has been garbage collected' });
+    const [span] = exporter.getFinishedSpans();
+    expect(span).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 200 } });
+    expect(span.attributes['error.type']).toBeUndefined();
+  });
+
   it('disable() unsubscribes: no span after it', () => {
     instrumentation.disable();
     const request = fakeRequest('/after-disable');
