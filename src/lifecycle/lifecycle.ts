@@ -49,6 +49,29 @@ function withTimeout(work: Promise<unknown>, ms: number, progress?: () => number
   });
 }
 
+/** Run when the process is about to end, before the final flush (see onProcessEnding). */
+const endingHooks: (() => void)[] = [];
+
+/**
+ * Registers `hook` to run when the process is about to end (the loop drained, process.exit(), a crash,
+ * a terminating signal without a handler of the program's), before the spans are flushed: an
+ * instrumentation ends the spans still open then (the undici one: response bodies never read), so
+ * they are delivered. Hooks must be idempotent: more than one exit path may run.
+ */
+export function onProcessEnding(hook: () => void): void {
+  endingHooks.push(hook);
+}
+
+function runEndingHooks(): void {
+  for (const hook of endingHooks) {
+    try {
+      hook();
+    } catch {
+      // An instrumentation's failure never changes how the process ends.
+    }
+  }
+}
+
 /** Termination signals whose default action the agent preserves after flushing. */
 const TERMINATING_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
@@ -147,6 +170,7 @@ export class Lifecycle {
 
   /** Normal end: the loop drained. Flush what is new; a flush past the timeout ends the process with its exit code. */
   private onBeforeExit(): void {
+    runEndingHooks();
     this.processSpan?.end({ exitCode: currentExitCode() });
     const signalsPending = this.signals.length > 0 && !this.signalsFlushed;
     if (this.endedSpans() === this.flushedAt && !signalsPending) {
@@ -179,6 +203,7 @@ export class Lifecycle {
    * write, or a short-lived sender process the exiting process waits for, within the flush timeout.
    */
   private onExit(code: number): void {
+    runEndingHooks();
     this.processSpan?.end({ exitCode: code });
     this.startExitClock();
     for (const destination of this.destinations) {
@@ -209,6 +234,7 @@ export class Lifecycle {
     };
     if (this.dyingBy) return reraise(); // a second signal while flushing: stop waiting
     this.dyingBy = signal;
+    runEndingHooks();
     this.processSpan?.end({ signal });
     this.startExitClock();
     void this.forceFlush({ final: true }).then(() => {

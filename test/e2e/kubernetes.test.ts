@@ -112,7 +112,7 @@ function one(spans: ReceivedSpan[], name: string): ReceivedSpan {
 const childrenOf = (spans: ReceivedSpan[], parent: ReceivedSpan) => spans.filter((s) => s.parentSpanId === parent.spanId && s.traceId === parent.traceId);
 /** HTTP client spans (undici in 2.x, http in 1.x) of the requests under an operation span. */
 const httpChildren = (spans: ReceivedSpan[], parent: ReceivedSpan) =>
-  childrenOf(spans, parent).filter((s) => (s.scope.name.startsWith('@opentelemetry/instrumentation-') || s.scope.name === '@org/otel-agent/instrumentation-http') && s.kind === CLIENT);
+  childrenOf(spans, parent).filter((s) => (s.scope.name.startsWith('@opentelemetry/instrumentation-') || s.scope.name === '@org/otel-agent/instrumentation-http' || s.scope.name === '@org/otel-agent/instrumentation-undici') && s.kind === CLIENT);
 
 /** Every string anywhere in the exported data, for the secret checks. */
 function everything(spans: ReceivedSpan[]): string {

@@ -225,3 +225,32 @@ describe('edge cases: each request\'s span ends exactly once, and the program se
     expect(new Set(['1', '2', '3'].map((n) => server(`/ka/${n}`).attributes['network.peer.port'])).size).toBe(1);
   });
 });
+
+describe('the process ends with a span open, or nothing is sampled', () => {
+  it('a body never read, then process.exit(3): the span is delivered at exit, the exit code stays 3', async () => {
+    const run = await runApp({
+      files: { 'app.cjs': fixture('exit-unread.cjs') },
+      entry: 'app.cjs',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: 'undici-exit-unread' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('status 200\n');
+    const spans = await receiver.waitForSpans((all) => all.some((s) => s.resource['service.name'] === 'undici-exit-unread' && s.scope.name === AGENT_SCOPE));
+    const client = spans.filter((s) => s.resource['service.name'] === 'undici-exit-unread' && s.scope.name === AGENT_SCOPE);
+    expect(client).toHaveLength(1);
+    expect(client[0]).toMatchObject({ status: { code: 0 }, attributes: { 'http.response.status_code': 200 } });
+  });
+
+  it('OTEL_TRACES_SAMPLER=always_off: the context is still propagated, flagged not sampled', async () => {
+    const run = await runApp({
+      files: { 'app.cjs': fixture('features.cjs') },
+      entry: 'app.cjs',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: 'undici-always-off', OTEL_TRACES_SAMPLER: 'always_off' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const sent = JSON.parse(/^secret (.*)$/m.exec(run.stdout)![1]) as { traceparent?: string };
+    expect(sent.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  });
+});

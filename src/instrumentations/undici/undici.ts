@@ -8,6 +8,7 @@ import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { clientDurationHistogram, errorType, isClientErrorStatus, recordError, statusErrorType } from '../http/client-outcome';
 import { headerCapture, type HeaderCapture, type HeaderValue } from '../http/headers';
 import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../http/internal-types';
+import { onProcessEnding } from '../../lifecycle/lifecycle';
 import { matchesExcluded, normalizeMethod, QueryRedactor, targetPath } from '../http/url-parts';
 import {
   kState,
@@ -25,6 +26,8 @@ export const PACKAGE_NAME = '@org/otel-agent/instrumentation-undici';
 export const PACKAGE_VERSION = '0.1.0';
 
 const CLIENT_SPAN = { kind: SpanKind.CLIENT };
+/** The reason undici cancels the body of a fetch Response garbage-collected unread with (lib/web/fetch/body.js). */
+const COLLECTED_UNREAD = 'Response object has been garbage collected';
 /** The failure of a request the process ended before it had a response. */
 const ABORTED = { code: 'ABORTED', message: 'the process ended before the response' };
 /** Origins remembered with their scheme, address and port (a program talks to few; the cache is emptied past this). */
@@ -91,10 +94,9 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
     for (const [name, listener] of this.listeners) diagnosticsChannel.subscribe(name, listener);
     if (!this.exitHooked) {
       this.exitHooked = true;
-      // Before the agent's own exit listeners (registered earlier), so that these spans are delivered.
-      const endOpen = () => this.endOpen();
-      process.prependListener('beforeExit', endOpen);
-      process.prependListener('exit', endOpen);
+      // Before the agent's final flush, so that these spans are delivered (no listener of its own on
+      // the process: the agent's lifecycle counts the beforeExit listeners).
+      onProcessEnding(() => this.endOpen());
     }
   }
 
@@ -147,6 +149,12 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
         }
         span.setAttributes(attributes);
       }
+      const ctx = trace.setSpan(parent, span);
+      if (!recording && !this.metrics) {
+        // Nothing to record or measure (sampler off): the span only propagates; no state, nothing at its end.
+        propagation.inject(ctx, request, REQUEST_SETTER);
+        return;
+      }
       const state: ClientState = { span, recording, ended: false, startTime: 0 };
       if (this.metrics) {
         state.startTime = performance.now();
@@ -160,7 +168,7 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
         state.next = head;
       }
       this.open = state;
-      propagation.inject(trace.setSpan(parent, span), request, REQUEST_SETTER);
+      propagation.inject(ctx, request, REQUEST_SETTER);
     } catch (err) {
       this._diag.debug('undici span not started', err);
     }
@@ -214,7 +222,9 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
     const state = message.request[kState];
     if (state === undefined || state.ended) return;
     try {
-      this.end(state, message.error);
+      const error = message.error;
+      // A body never read, given up when its Response was collected: no failure of the request, as at exit.
+      this.end(state, error === COLLECTED_UNREAD && state.statusCode !== undefined ? undefined : error);
     } catch (err) {
       this._diag.debug('undici span not ended', err);
     }

@@ -11,6 +11,7 @@ const known = [
   { id: 'http', defaultOn: true },
   { id: 'express', defaultOn: true },
   { id: 'fs', defaultOn: false },
+  { id: 'undici', defaultOn: true },
 ];
 
 function fromFile(yaml: string, env: Record<string, string> = {}) {
@@ -180,6 +181,8 @@ logger_provider:
     http:
       excluded_urls: ['^/health', 'metrics$']
       implementation: upstream
+    undici:
+      implementation: upstream
     express:
       middleware_spans: true
       ignoreLayersType: [middleware]
@@ -199,10 +202,10 @@ logger_provider:
       excludedUrls: ['^/health', 'metrics$'],
       captureHeaders: { clientRequest: ['x-request-id'], clientResponse: ['content-type'], serverRequest: ['user-agent'], serverResponse: ['x-answer'] },
       implementation: 'upstream',
-      undiciImplementation: 'agent',
+      undiciImplementation: 'upstream',
       expressMiddlewareSpans: true,
     });
-    expect(config.instrumentations).toEqual(['http', 'express', 'fs']);
+    expect(config.instrumentations).toEqual(['http', 'express', 'fs', 'undici']);
     expect(config.instrumentationOptions).toEqual({ express: { ignoreLayersType: ['middleware'] } });
     expect(config).toMatchObject({ flushTimeoutMillis: 500, processSpan: 'off', processSpanName: 'job', childProcessPropagation: false, commandRulesFile: '/etc/rules.yaml' });
     expect(config.redaction).toEqual({ enabled: false, extraFlags: ['--pin'] });
