@@ -31,6 +31,67 @@ export function secretFlagsFor(file: string): string[] {
   }
 }
 
+/** One-letter flags whose attached value is a secret for this program (`mysql -pPW`), where a lone flag takes none. */
+export function attachedSecretFlagsFor(file: string): string[] {
+  return /^(mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mariadb|mariadb-dump|mariadb-admin)$/i.test(executableBaseName(file)) ? ['-p'] : [];
+}
+
+/**
+ * Programs that run another command given as their arguments: their own options (those that take a
+ * value: `-n` of nice), then, for timeout, the duration; `NAME=value` words for env and sudo.
+ */
+const WRAPPERS: Record<string, { valueOptions: readonly string[]; positional?: number; assignments?: boolean }> = {
+  timeout: { valueOptions: ['-s', '--signal', '-k', '--kill-after'], positional: 1 },
+  nice: { valueOptions: ['-n', '--adjustment'] },
+  sudo: { valueOptions: ['-u', '--user', '-g', '--group', '-h', '--host', '-p', '--prompt', '-C', '--close-from', '-D', '--chdir', '-r', '--role', '-t', '--type', '-T', '--command-timeout', '-U', '--other-user', '-R', '--chroot'], assignments: true },
+  doas: { valueOptions: ['-u', '-C'] },
+  env: { valueOptions: ['-u', '--unset', '-C', '--chdir', '-S', '--split-string'], assignments: true },
+  nohup: { valueOptions: [] },
+  time: { valueOptions: ['-f', '--format', '-o', '--output'] },
+  command: { valueOptions: [] },
+  exec: { valueOptions: ['-a'] },
+  stdbuf: { valueOptions: ['-i', '-o', '-e', '--input', '--output', '--error'] },
+  ionice: { valueOptions: ['-c', '--class', '-n', '--classdata', '-p', '--pid', '-P', '--pgid', '-u', '--uid'] },
+  setsid: { valueOptions: [] },
+  chrt: { valueOptions: [], positional: 1 },
+  taskset: { valueOptions: [], positional: 1 },
+};
+
+/**
+ * The index in `argv` (the program first) of the command a wrapper runs (`timeout 5 curl -u x` -> 2,
+ * `sudo -u bob env A=b make` -> 5), following wrappers of wrappers; 0 when argv[0] is no wrapper, -1
+ * when the wrapped command is missing.
+ */
+export function wrappedCommandIndex(argv: readonly string[]): number {
+  let at = 0;
+  for (let depth = 0; depth < 8 && at < argv.length; depth++) {
+    const wrapper = WRAPPERS[executableBaseName(argv[at])];
+    if (!wrapper) return at;
+    let i = at + 1;
+    let positional = wrapper.positional ?? 0;
+    while (i < argv.length) {
+      const a = argv[i];
+      if (a === '--') {
+        i++;
+        break;
+      }
+      if (a.startsWith('-') && a.length > 1) {
+        i += wrapper.valueOptions.includes(a) ? 2 : 1;
+        continue;
+      }
+      if (wrapper.assignments && /^[A-Za-z_][A-Za-z0-9_]*=/.test(a)) {
+        i++;
+        continue;
+      }
+      break;
+    }
+    while (positional-- > 0 && i < argv.length) i++;
+    if (i >= argv.length) return -1;
+    at = i;
+  }
+  return at;
+}
+
 /** A shell word or operator with its position in the script. */
 interface ShellToken {
   start: number;
@@ -161,6 +222,19 @@ export function shellScriptIndex(args: readonly string[]): number {
 
 const quoteForShell = (s: string) => (/^[\w@%+=:,./<>-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
+/** A program's words in a script (the program first): by its own secret flags, node's by its script's. */
+function redactProgramWords(program: string, words: readonly string[], extraValueFlags: readonly string[]): string[] {
+  if (words.length === 0) return [];
+  if (isNode(program)) {
+    const at = nodeScriptIndex(words.slice(1));
+    if (at >= 0) {
+      const script = words[1 + at];
+      return [...redactArgList(words.slice(0, 2 + at), extraValueFlags, true), ...redactArgList(words.slice(2 + at), [...extraValueFlags, ...secretFlagsFor(script)], true)];
+    }
+  }
+  return redactArgList(words, [...extraValueFlags, ...secretFlagsFor(program)], true, attachedSecretFlagsFor(program));
+}
+
 /**
  * Redacts secrets inside a shell script while keeping it readable: each simple command's words go
  * through the same rules as argv (`--token xyz`, `PASSWORD=...`, `Authorization: ...`, URL
@@ -175,11 +249,12 @@ export function redactShellScript(script: string, extraValueFlags: readonly stri
     if (words.length === 0) return;
     let first = 0;
     while (first < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[first].value)) first++;
-    while (first < words.length && ['exec', 'sudo', 'env', 'nohup', 'time', 'command'].includes(words[first].value)) first++;
-    const program = words[first]?.value ?? '';
     const values = words.map((w) => w.value);
-    const flags = [...extraValueFlags, ...secretFlagsFor(program)];
-    const redacted = redactArgList(values, flags, true);
+    // The command a wrapper runs (`timeout 5 curl -u x`, `sudo -u bob env A=b curl`) is the program.
+    const wrapped = first < values.length ? wrappedCommandIndex(values.slice(first)) : -1;
+    if (wrapped > 0) first += wrapped;
+    const program = wrapped >= 0 ? (values[first] ?? '') : '';
+    const redacted = [...redactArgList(values.slice(0, first), extraValueFlags, true), ...redactProgramWords(program, values.slice(first), extraValueFlags)];
     // Nested shell: redact its script recursively instead of as one opaque value.
     if (program && isShell(program) && depth < 3) {
       const scriptAt = shellScriptIndex(values.slice(first + 1));
@@ -217,14 +292,69 @@ export function redactShellScript(script: string, extraValueFlags: readonly stri
   return parts.join('');
 }
 
+/** Whether `file` is Node.js itself (`node`, `/usr/bin/nodejs`, `node22`, `node.exe`). */
+export function isNode(file: string): boolean {
+  return /^node(js)?(-?\d+(\.\d+)*)?$/i.test(executableBaseName(file));
+}
+
+/** Node options whose value may be the next argument (`--require x`; `--require=x` works for all). */
+const NODE_VALUE_OPTIONS = new Set([
+  '-r', '--require', '--import', '--loader', '--experimental-loader', '-C', '--conditions', '--input-type', '--env-file', '--env-file-if-exists',
+  '--title', '--inspect-port', '--debug-port', '--redirect-warnings', '--openssl-config', '--icu-data-dir', '--diagnostic-dir', '--report-dir',
+  '--report-directory', '--report-filename', '--report-signal', '--cpu-prof-dir', '--cpu-prof-name', '--heap-prof-dir', '--heap-prof-name',
+  '--secure-heap', '--secure-heap-min', '--max-http-header-size', '--stack-trace-limit', '--unhandled-rejections', '--dns-result-order',
+  '--experimental-config-file', '--watch-path', '--test-reporter', '--test-reporter-destination', '--test-name-pattern', '--test-skip-pattern',
+  '--test-concurrency', '--test-shard', '--test-timeout', '--localstorage-file', '--disable-warning', '--run',
+]);
+/** Node options after which there is no script: the code or the task is the option's value. */
+const NODE_CODE_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-pe', '--run']);
+
 /**
- * Redacts a whole command: `file` is the executable, `args` the arguments after it. Shells get
+ * Where node's own options end in `args` (the arguments after the node executable): the index of the
+ * script (`node --require x runner.js -c y` -> 2), or -1 when there is none (`node -e code`, the REPL).
+ * Options are `-x`/`--name`, with a value in the next argument for those that take one; `--` ends them.
+ */
+export function nodeScriptIndex(args: readonly string[]): number {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return i + 1 < args.length ? i + 1 : -1;
+    if (NODE_CODE_OPTIONS.has(a) || /^--(eval|print|run)=/.test(a)) return -1;
+    if (a === '-' || !a.startsWith('-')) return i;
+    if (NODE_VALUE_OPTIONS.has(a)) i++;
+  }
+  return -1;
+}
+
+/**
+ * A node command line (the arguments after the executable): node's options by the common rules, the
+ * script kept, and the script's arguments redacted with the script's own secret flags
+ * ({@link secretFlagsFor}: the runner's `-c`), as if the script were the command.
+ */
+export function redactNodeArgs(args: readonly string[], extraValueFlags: readonly string[] = []): string[] {
+  const at = nodeScriptIndex(args);
+  if (at < 0) return redactArgs(args, extraValueFlags);
+  const options = args.slice(0, at);
+  // `--require x`: the value is a module, and `--`: the end of the options; both kept as they are.
+  const head = options[options.length - 1] === '--' ? [...redactArgs(options.slice(0, -1), extraValueFlags), '--'] : redactArgs(options, extraValueFlags);
+  return [...head, args[at], ...redactArgs(args.slice(at + 1), [...extraValueFlags, ...secretFlagsFor(args[at])])];
+}
+
+/**
+ * Redacts a whole command: `file` is the executable, `args` the arguments after it. Node gets
+ * {@link redactNodeArgs} (its script's arguments by the script's rules); shells get
  * their `-c` script redacted inside ({@link redactShellScript}); other programs get
  * {@link redactArgs} with their program-specific secret flags ({@link secretFlagsFor}) and `extraValueFlags`.
  */
 export function redactCommand(file: string, args: readonly string[], extraValueFlags: readonly string[] = []): string[] {
+  if (isNode(file)) return redactNodeArgs(args, extraValueFlags);
+  const wrapped = wrappedCommandIndex([file, ...args]);
+  if (wrapped > 0) {
+    // `timeout 5 curl -u x`: the wrapper's own arguments by the common rules, then the command it runs.
+    const inner = wrapped - 1;
+    return [...redactArgs(args.slice(0, inner), extraValueFlags), args[inner], ...redactCommand(args[inner], args.slice(inner + 1), extraValueFlags)];
+  }
   const flags = [...extraValueFlags, ...secretFlagsFor(file)];
-  if (!isShell(file)) return redactArgs(args, flags);
+  if (!isShell(file)) return redactArgs(args, flags, attachedSecretFlagsFor(file));
   const at = shellScriptIndex(args);
   if (at < 0) return redactArgs(args, flags);
   const out = redactArgs(args.slice(0, at), flags);

@@ -13,9 +13,18 @@ const LOOKS_SECRET = [
 /** A long base64 / hex / url-safe token; since `/` is in base64's alphabet, long paths have this shape too. */
 const LONG_TOKEN = /^[A-Za-z0-9+/_-]{32,}={0,2}$/;
 
+/** `MYSQL_PWD`, `DB_PWD`: a password by its `_PWD` suffix (but `PWD`, `OLDPWD`, the working directory, are not). */
+const PWD_SUFFIX = /._pwd$/i;
+
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) || PWD_SUFFIX.test(name);
 }
+
+/** Query parameters that are secrets in URLs though their names are not (API keys, signed-URL signatures). */
+const SECRET_QUERY_NAME = /^(key|sig)$/i;
+
+/** A JWT inside a longer value (`Bearer:eyJ...`, `jwt=eyJ...,x=1`): header and payload are base64url JSON. */
+const JWT_IN_TEXT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(\.[A-Za-z0-9_-]*)?/g;
 
 export function looksLikeSecret(value: string): boolean {
   if (LOOKS_SECRET.some((re) => re.test(value))) return true;
@@ -81,11 +90,21 @@ const SECRET_JSON = /("([^"\\]*)"\s*:\s*)"((?:[^"\\]|\\.)*)"/g;
 // The name stops at the next separator: otherwise every `;` of a long `a;a;a...` rescans to the end.
 const SECRET_QUERY = /([?&;])([^=&#;?\s]+)=([^&#;\s]*)/g;
 
+/** `host=db password=x` (a libpq conninfo, psql's argument): secret pairs among space-separated ones. */
+const SPACED_PAIR = /(^|\s)([A-Za-z_][\w.-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']\S*)/g;
+/** `a=1,db.password=x` (helm's --set, a list of pairs): split on the commas that start a pair. */
+const COMMA_PAIR_LIST = /^[A-Za-z_][\w.[\]-]*=[^,]*(,[A-Za-z_][\w.[\]-]*=[^,]*)+$/s;
+/** `//registry/:_authToken=x` (npm config keys scoped to a registry): the name after the last `:`. */
+const NPMRC_PAIR = /^(\/\/[^=\s]*:)([\w-]+)=(.*)$/s;
+
 /** Redacts a single value that is not a flag: secret KEY=value, credential-looking values, URL and header secrets. */
 function redactScalar(value: string, keepVariableReferences: boolean): string {
   if (keepVariableReferences && VARIABLE_REFERENCE.test(value)) return value;
   // Before the KEY=value split: base64 padding (`...fQ==`) would read as a key and a value.
   if (looksLikeSecret(value)) return REDACTED;
+  if (COMMA_PAIR_LIST.test(value)) return value.split(',').map((pair) => redactScalar(pair, keepVariableReferences)).join(',');
+  const npm = NPMRC_PAIR.exec(value);
+  if (npm) return isSecretName(npm[2]) ? `${npm[1]}${npm[2]}=${REDACTED}` : value;
   const kv = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(value);
   if (kv) {
     if (isSecretName(kv[1])) return keepVariableReferences && VARIABLE_REFERENCE.test(kv[2]) ? value : `${kv[1]}=${REDACTED}`;
@@ -97,20 +116,38 @@ function redactScalar(value: string, keepVariableReferences: boolean): string {
 function redactPlain(value: string): string {
   if (looksLikeSecret(value)) return REDACTED;
   let out = redactUrlCredentials(value);
-  out = out.replace(SECRET_QUERY, (all, sep: string, name: string) => (isSecretName(name) ? `${sep}${name}=${REDACTED}` : all));
+  out = out.replace(SECRET_QUERY, (all, sep: string, name: string) => (isSecretName(name) || SECRET_QUERY_NAME.test(name) ? `${sep}${name}=${REDACTED}` : all));
+  out = out.replace(SPACED_PAIR, (all, lead: string, name: string) => (isSecretName(name) ? `${lead}${name}=${REDACTED}` : all));
+  out = out.replace(JWT_IN_TEXT, REDACTED);
   out = out.replace(SECRET_JSON, (all, head: string, name: string) => (isSecretName(name) ? `${head}"${REDACTED}"` : all));
   out = out.replace(SECRET_HEADER, `$1${REDACTED}`);
   return out;
 }
 
-/** redactArgs, optionally keeping `$VAR` references (shell scripts): shared with command-line.ts. */
-export function redactArgList(args: readonly string[], extraValueFlags: readonly string[], keepVariableReferences: boolean): string[] {
+/** A one-letter flag with its value attached (`-uuser:pw` for `-u`), for the program's secret flags and `attachedFlags`. */
+function attachedSecretFlag(arg: string, extraValueFlags: readonly string[], attachedFlags: readonly string[]): string | undefined {
+  if (!/^-[A-Za-z][^=]/.test(arg)) return undefined;
+  const flag = arg.slice(0, 2);
+  return extraValueFlags.includes(flag) || attachedFlags.includes(flag) ? flag : undefined;
+}
+
+/**
+ * redactArgs, optionally keeping `$VAR` references (shell scripts): shared with command-line.ts.
+ * `attachedFlags`: one-letter flags whose value is secret only when attached (`mysql -pPW`; a lone
+ * `-p` prompts, and the next argument is the database).
+ */
+export function redactArgList(args: readonly string[], extraValueFlags: readonly string[], keepVariableReferences: boolean, attachedFlags: readonly string[] = []): string[] {
   const out: string[] = [];
   let redactNext = false;
   for (const arg of args) {
     if (redactNext) {
       out.push(keepVariableReferences && VARIABLE_REFERENCE.test(arg) ? arg : REDACTED);
       redactNext = false;
+      continue;
+    }
+    const attached = attachedSecretFlag(arg, extraValueFlags, attachedFlags);
+    if (attached) {
+      out.push(keepVariableReferences && VARIABLE_REFERENCE.test(arg.slice(2)) ? arg : `${attached}${REDACTED}`);
       continue;
     }
     const flag = /^(-{1,2}[A-Za-z0-9][\w.-]*)(=(.*))?$/s.exec(arg);
@@ -138,6 +175,6 @@ export function redactArgList(args: readonly string[], extraValueFlags: readonly
  * `extraValueFlags` adds flags whose next argument is secret for a known program (e.g. `-c` of the
  * KubeVirt runner; see {@link secretFlagsFor}).
  */
-export function redactArgs(args: readonly string[], extraValueFlags: readonly string[] = []): string[] {
-  return redactArgList(args, extraValueFlags, false);
+export function redactArgs(args: readonly string[], extraValueFlags: readonly string[] = [], attachedFlags: readonly string[] = []): string[] {
+  return redactArgList(args, extraValueFlags, false, attachedFlags);
 }
