@@ -96,6 +96,8 @@ const SPACED_PAIR = /(^|\s)([A-Za-z_][\w.-]*)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']\S*
 const COMMA_PAIR_LIST = /^[A-Za-z_][\w.[\]-]*=[^,]*(,[A-Za-z_][\w.[\]-]*=[^,]*)+$/s;
 /** `//registry/:_authToken=x` (npm config keys scoped to a registry): the name after the last `:`. */
 const NPMRC_PAIR = /^(\/\/[^=\s]*:)([\w-]+)=(.*)$/s;
+/** npm's credential keys (`always-auth`, `email` are not). */
+const NPMRC_SECRET = /^_(auth|authToken|password)$/i;
 
 /** Redacts a single value that is not a flag: secret KEY=value, credential-looking values, URL and header secrets. */
 function redactScalar(value: string, keepVariableReferences: boolean): string {
@@ -104,7 +106,7 @@ function redactScalar(value: string, keepVariableReferences: boolean): string {
   if (looksLikeSecret(value)) return REDACTED;
   if (COMMA_PAIR_LIST.test(value)) return value.split(',').map((pair) => redactScalar(pair, keepVariableReferences)).join(',');
   const npm = NPMRC_PAIR.exec(value);
-  if (npm) return isSecretName(npm[2]) ? `${npm[1]}${npm[2]}=${REDACTED}` : value;
+  if (npm) return NPMRC_SECRET.test(npm[2]) || looksLikeSecret(npm[3]) ? `${npm[1]}${npm[2]}=${REDACTED}` : value;
   const kv = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(value);
   if (kv) {
     if (isSecretName(kv[1])) return keepVariableReferences && VARIABLE_REFERENCE.test(kv[2]) ? value : `${kv[1]}=${REDACTED}`;
