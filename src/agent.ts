@@ -84,9 +84,9 @@ function startOnce(options: AgentOptions): AgentHandle {
   let pipeline: TracePipeline | undefined;
   let resource: Resource | undefined;
   const getResource = () => (resource ??= (require('./sdk/resource') as typeof import('./sdk/resource')).buildResource(config, readAppPackage()));
-  // A TRACEPARENT from the parent process is the parent of this process's own spans.
+  // A context from the parent process (TRACEPARENT, or the configured propagators' B3...) is the parent of this process's own spans.
   const { readInheritedContext, createContextManager, ProcessSpan } = require('./context/process-context') as typeof import('./context/process-context');
-  const inherited = readInheritedContext(process.env);
+  const inherited = readInheritedContext(process.env, config.propagators);
   if (inherited.warning) warn(inherited.warning);
   const { context, metrics, propagation, trace, ROOT_CONTEXT } = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   let baseContext = inherited.context ?? ROOT_CONTEXT;
@@ -103,7 +103,7 @@ function startOnce(options: AgentOptions): AgentHandle {
   };
   const { DeferredPropagator, DeferredTracerProvider } = require('./sdk/deferred') as typeof import('./sdk/deferred');
   propagation.setGlobalPropagator(
-    new DeferredPropagator(() => (require('./sdk/tracer-provider') as typeof import('./sdk/tracer-provider')).createPropagator(config.propagators)),
+    new DeferredPropagator(() => (require('./sdk/propagator') as typeof import('./sdk/propagator')).createPropagator(config.propagators)),
   );
   trace.setGlobalTracerProvider(new DeferredTracerProvider(buildPipeline));
   (require('./runtime/other-sdk') as typeof import('./runtime/other-sdk')).watchForOtherSdk(config.logLevel);

@@ -4,6 +4,7 @@ import { describeError, warn } from '../runtime/logging';
 import type { ProcessSpan } from '../context/process-context';
 import type { Destination } from '../export/exporters';
 import { deliverSync } from '../export/sync-delivery';
+import { addHiddenListener, removeHiddenListener } from './hidden-listeners';
 import type { SignalPipeline } from '../sdk/metrics-logs';
 import type { TracePipeline } from '../sdk/tracer-provider';
 
@@ -162,9 +163,10 @@ export class Lifecycle {
     process.on('uncaughtExceptionMonitor', (err, origin) => this.onCrash(err, origin));
     // Signals reach only the main thread.
     if (!isMainThread()) return;
+    // Hidden from process.listeners() and listenerCount(): libraries see the program's listeners only.
     for (const signal of TERMINATING_SIGNALS) {
       const handler = () => this.onSignal(signal, handler);
-      process.on(signal, handler);
+      addHiddenListener(signal, handler);
     }
   }
 
@@ -220,16 +222,18 @@ export class Lifecycle {
 
   /**
    * SIGTERM/SIGINT/SIGHUP. With a handler of the app's, the app decides what happens: the agent only
-   * flushes. Without one, Node would die by the signal: flush, then die by the same signal.
+   * flushes. Without one, Node would die by the signal: flush, then die by the same signal. A library
+   * that re-raises the signal once its listener is gone (signal-exit) thus gets the second branch.
    */
   private onSignal(signal: TerminatingSignal, handler: () => void): void {
-    const appHandles = process.listeners(signal).some((l) => l !== handler);
+    // The agent's own listener is hidden from this count.
+    const appHandles = process.listenerCount(signal) > 0;
     if (appHandles) {
       void this.forceFlush();
       return;
     }
     const reraise = () => {
-      process.removeListener(signal, handler);
+      removeHiddenListener(signal, handler);
       process.kill(process.pid, signal);
     };
     if (this.dyingBy) return reraise(); // a second signal while flushing: stop waiting

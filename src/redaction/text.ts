@@ -1,5 +1,5 @@
 // Redaction of secrets in free text: exception messages, stack traces, resource attribute values.
-import { isSecretName, REDACTED, redactUrlCredentials } from './index';
+import { isSecretName, REDACTED, redactUrlCredentials } from './secrets';
 
 export { decodeQueryName } from './query-name';
 import { decodeQueryName } from './query-name';

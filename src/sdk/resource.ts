@@ -4,7 +4,7 @@ import { defaultResource, detectResources, hostDetector, osDetector, processDete
 import type { AgentConfig, ResourceDetectorName } from '../config';
 import { DISTRO_NAME, distroVersion } from '../resource/distro';
 import { describeError, warn } from '../runtime/logging';
-import { redactArgs, redactUrlCredentials, secretFlagsFor } from '../redaction/index';
+import { redactNodeArgs, redactUrlCredentials } from '../redaction/index';
 import { redactText } from '../redaction/text';
 import { ciDetector } from '../resource/ci';
 
@@ -47,8 +47,8 @@ const redactedProcessDetector: ResourceDetector = {
     const result = processDetector.detect(config);
     const args = result.attributes?.['process.command_args'];
     if (Array.isArray(args) && result.attributes) {
-      const [, script] = args.map(String);
-      result.attributes['process.command_args'] = [String(args[0]), ...redactArgs(args.slice(1).map(String), script ? secretFlagsFor(script) : [])];
+      // [node, ...execArgv, script, ...args]: the script's arguments by the script's own rules.
+      result.attributes['process.command_args'] = [String(args[0]), ...redactNodeArgs(args.slice(1).map(String))];
     }
     return result;
   },

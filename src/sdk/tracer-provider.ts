@@ -1,6 +1,4 @@
 // The trace pipeline: sampler, span processors, context manager and propagators, registered globally.
-import type { TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -11,10 +9,12 @@ import {
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { AgentConfig, PropagatorName, SamplerConfig } from '../config';
+import type { AgentConfig, SamplerConfig } from '../config';
 import { createDestinations, type Destination } from '../export/exporters';
 import { FrameworkErrorProcessor } from '../instrumentations/http/framework-errors';
 import { RedactionProcessor } from './redaction-processor';
+
+export { createPropagator } from './propagator';
 
 export function createSampler(config: SamplerConfig): Sampler {
   switch (config.kind) {
@@ -42,23 +42,6 @@ export function createSampler(config: SamplerConfig): Sampler {
       });
     }
   }
-}
-
-export function createPropagator(names: readonly PropagatorName[]): TextMapPropagator {
-  const propagators: TextMapPropagator[] = names.map((name) => {
-    switch (name) {
-      case 'tracecontext':
-        return new W3CTraceContextPropagator();
-      case 'baggage':
-        return new W3CBaggagePropagator();
-      case 'b3':
-      case 'b3multi': {
-        const { B3Propagator, B3InjectEncoding } = require('@opentelemetry/propagator-b3') as typeof import('@opentelemetry/propagator-b3');
-        return new B3Propagator({ injectEncoding: name === 'b3' ? B3InjectEncoding.SINGLE_HEADER : B3InjectEncoding.MULTI_HEADER });
-      }
-    }
-  });
-  return new CompositePropagator({ propagators });
 }
 
 export interface TracePipeline {

@@ -174,3 +174,62 @@ await trace.getTracer('t').startActiveSpan('spawn-worker', async (span) => {
     expect(child.parentSpanId).toBe(parent.spanId);
   });
 });
+
+describe('the configured propagators carry the context across processes', () => {
+  const PARENT = `
+const { spawn } = require('child_process');
+const child = spawn(process.execPath, ['child.cjs'], { stdio: ['ignore', 'inherit', 'inherit'] });
+child.on('exit', (code) => console.log('child exit', code));
+`;
+  const CHILD = `
+const { trace } = require('@opentelemetry/api');
+console.log('env', JSON.stringify(Object.keys(process.env).filter((k) => /^(TRACEPARENT|TRACESTATE|B3|X_B3_.*)$/.test(k)).sort()));
+trace.getTracer('child').startSpan('child-work').end();
+`;
+
+  it.each([
+    ['b3', ['B3']],
+    ['b3multi', ['X_B3_SAMPLED', 'X_B3_SPANID', 'X_B3_TRACEID']],
+  ])('OTEL_PROPAGATORS=%s: a Node child with the agent joins the parent\'s trace under the spawn span', async (propagators, keys) => {
+    const run = await runApp({
+      files: { 'parent.cjs': PARENT, 'child.cjs': CHILD },
+      entry: 'parent.cjs',
+      packages: ['@opentelemetry/api'],
+      preload: 'node-options-import',
+      env: env({ OTEL_PROPAGATORS: propagators }),
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`env ${JSON.stringify(keys)}\nchild exit 0\n`);
+    const spans = await receiver.waitForSpans((s) => s.some((x) => x.name === 'child-work') && s.some((x) => x.kind === 3));
+    const spawnSpan = spans.find((s) => s.kind === 3 && s.attributes['process.executable.name'] === 'node')!;
+    const processSpan = byName(spans, 'child.cjs');
+    expect(processSpan.traceId).toBe(spawnSpan.traceId);
+    expect(processSpan.parentSpanId).toBe(spawnSpan.spanId);
+    expect(byName(spans, 'child-work').parentSpanId).toBe(processSpan.spanId);
+  });
+
+  it.each([
+    ['an oversized B3', { B3: `${TRACE_ID}-${PARENT_ID}-1`.padEnd(9000, '0') }, '[otel-agent] warning: B3 is longer than 8192 characters; ignored\n'],
+    ['a garbage B3', { B3: 'garbage-value' }, '[otel-agent] warning: B3="garbage-value" is not a valid trace context (propagators: tracecontext,baggage,b3); it is ignored\n'],
+    [
+      'X_B3_* with a control character',
+      { X_B3_TRACEID: `${TRACE_ID}\u001b`, X_B3_SPANID: PARENT_ID },
+      `[otel-agent] warning: X_B3_TRACEID="${TRACE_ID}?" contains control characters; X_B3_SPANID="${PARENT_ID}" is not a valid trace context (propagators: tracecontext,baggage,b3); it is ignored\n`,
+    ],
+  ])('%s is ignored: one warning, a new trace', async (_what, extra, warning) => {
+    const run = await runApp({ files: { 'tool.cjs': WORK_CJS }, entry: 'tool.cjs', packages: ['@opentelemetry/api'], env: env({ OTEL_PROPAGATORS: 'b3', ...extra }) });
+    expect(run.stderr).toBe(warning);
+    expect(run.stdout).toBe('done\n');
+    const [work] = await receiver.waitForSpans((s) => s.length >= 1);
+    expect(work.name).toBe('work');
+    expect(work.traceId).not.toBe(TRACE_ID);
+    expect(work.parentSpanId).toBeUndefined();
+  });
+
+  it('a valid B3 from the environment is the parent', async () => {
+    const run = await runApp({ files: { 'tool.cjs': WORK_CJS }, entry: 'tool.cjs', packages: ['@opentelemetry/api'], env: env({ OTEL_PROPAGATORS: 'b3', B3: `${TRACE_ID}-${PARENT_ID}-1` }) });
+    expect(run.stderr).toBe('');
+    const spans = await receiver.waitForSpans((s) => s.length >= 2);
+    expect(byName(spans, 'tool.cjs')).toMatchObject({ traceId: TRACE_ID, parentSpanId: PARENT_ID });
+  });
+});

@@ -310,3 +310,22 @@ async function startRegistry(dir: string): Promise<{ url: string; requests: stri
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+describe('otel-agent run with OTEL_PROPAGATORS=b3', () => {
+  it('reads an inherited B3 and passes its own span to the command in B3', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'b3-'));
+    fs.writeFileSync(
+      path.join(dir, 'child.js'),
+      `console.log('env', Object.keys(process.env).filter((k) => /^(TRACEPARENT|B3|X_B3_.*)$/.test(k)).join(','));`,
+    );
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const result = await underRun([process.execPath, 'child.js'], dir, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_PROPAGATORS: 'b3', B3: `${traceId}-00f067aa0ba902b7-1` });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('env B3\n');
+    const spans = await receiver.waitForSpans((s) => s.some((x) => x.name === 'child.js') && s.some((x) => x.attributes['process.pid'] === undefined));
+    const root = spans.find((x) => x.kind === 1 && x.attributes['process.pid'] === undefined)!;
+    expect(root).toMatchObject({ traceId, parentSpanId: '00f067aa0ba902b7' });
+    expect(spans.find((x) => x.name === 'child.js')).toMatchObject({ traceId, parentSpanId: root.spanId });
+  });
+});

@@ -75,7 +75,7 @@ export function makeAppDir(files: Record<string, string>, packages: string[] = [
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || /^(OTEL_|KAR_|NODE_OPTIONS$|TRACEPARENT$|TRACESTATE$|BAGGAGE$|VITEST|NODE_ENV$)/.test(k)) continue;
+    if (v === undefined || /^(OTEL_|KAR_|NODE_OPTIONS$|TRACEPARENT$|TRACESTATE$|BAGGAGE$|B3$|X_B3_|VITEST|NODE_ENV$)/.test(k)) continue;
     env[k] = v;
   }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;

@@ -1,4 +1,4 @@
-// The span of the command `otel-agent run` starts: the root of the run's one trace, passed down to the command in TRACEPARENT.
+// The span of the command `otel-agent run` starts: the root of the run's one trace, passed down to the command in its environment (TRACEPARENT, or the configured propagators' fields).
 import { SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +11,8 @@ import { setLogLevel, warn } from '../../runtime/logging';
 import { injectIntoEnvironment, readInheritedContext } from '../../context/process-context';
 import { capArgs, executableBaseName, MAX_COMMAND_BYTES, redactCommand } from '../../redaction/index';
 import { buildResource, type AppPackage } from '../../sdk/resource';
-import { createPropagator, createTracePipeline, type TracePipeline } from '../../sdk/tracer-provider';
+import { createPropagator } from '../../sdk/propagator';
+import { createTracePipeline, type TracePipeline } from '../../sdk/tracer-provider';
 
 /** How the command ended. */
 export interface CommandOutcome {
@@ -22,7 +23,7 @@ export interface CommandOutcome {
 }
 
 export interface CommandSpan {
-  /** The command's environment: the one given, with this span's context in TRACEPARENT (and TRACESTATE, BAGGAGE). */
+  /** The command's environment: the one given, with this span's context in the configured propagators' fields (TRACEPARENT, B3...). */
   readonly env: NodeJS.ProcessEnv;
   /** Ends the span with the outcome and delivers it (bounded by OTEL_AGENT_FLUSH_TIMEOUT). */
   end(outcome: CommandOutcome): Promise<void>;
@@ -75,7 +76,7 @@ export function startCommandSpan(command: string, args: readonly string[], env: 
   const config = tracingConfig(env);
   if (!config) return undefined;
   setLogLevel(config.logLevel);
-  const inherited = readInheritedContext(env);
+  const inherited = readInheritedContext(env, config.propagators);
   if (inherited.warning) warn(inherited.warning);
 
   // The process detector would describe this launcher, not the command: the span's own attributes do that.

@@ -1,23 +1,19 @@
-// Carries trace context into worker threads: `new Worker(...)` gets TRACEPARENT/TRACESTATE/BAGGAGE in its environment.
+// Carries trace context into worker threads: `new Worker(...)` gets the context in its environment (TRACEPARENT, B3... as OTEL_PROPAGATORS says).
 import { context, propagation } from '@opentelemetry/api';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type * as workerThreads from 'node:worker_threads';
 import type { WorkerThreadsInstrumentationConfig } from './types';
+import { injectIntoEnvironment } from '../../context/process-context';
 
 const VERSION = '0.1.0';
 type WorkerThreadsModule = typeof workerThreads;
 type WorkerOptions = NonNullable<ConstructorParameters<WorkerThreadsModule['Worker']>[1]>;
 
-/** The active context as environment variables (the W3C keys, upper-cased). */
+/** The active context as environment variables (the configured propagators' fields, upper-cased, `-` as `_`). */
 export function contextEnvironment(): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(carrier)) {
-    const upper = key.toUpperCase();
-    if (upper === 'TRACEPARENT' || upper === 'TRACESTATE' || upper === 'BAGGAGE') env[upper] = value;
-  }
-  return env;
+  const env: NodeJS.ProcessEnv = {};
+  injectIntoEnvironment(env, context.active(), propagation);
+  return env as Record<string, string>;
 }
 
 /**
@@ -63,10 +59,8 @@ function withContext(options: WorkerOptions | undefined, shareEnv: symbol): Work
     if (Object.keys(injected).length === 0) return options;
     const base = (options?.env as NodeJS.ProcessEnv | undefined) ?? process.env;
     const env: NodeJS.ProcessEnv = { ...base };
-    delete env.TRACEPARENT;
-    delete env.TRACESTATE;
-    delete env.BAGGAGE;
-    return { ...options, env: { ...env, ...injected } };
+    injectIntoEnvironment(env, context.active(), propagation);
+    return { ...options, env };
   } catch {
     return options;
   }
