@@ -1,137 +1,23 @@
 // In-process tests of the agent's HTTP instrumentation (http.ts, express-route.ts): the real SDK, an in-memory exporter.
-//
-// How node:http gets patched here: InstrumentationBase.enable() installs require-in-the-middle, which
-// patches a module when it is next loaded through Module.prototype.require. Vitest loads the test's own
-// `import`s through its module runner (Node's ESM loader for node: built-ins), which that hook never
-// sees, so node:http, express and the router are loaded with a real CommonJS `require` (createRequire),
-// after enable(). The patched exports are the same objects the rest of the process sees. The slower
-// end-to-end tests (the agent loaded by `node --import` into a child process, compared with upstream's
-// instrumentation span by span) are in test/e2e/http-instrumentation.test.ts.
-import { context, diag, DiagLogLevel, propagation, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+// How node:http is patched inside vitest: test/helpers/in-process-http.ts. The slower end-to-end tests (the agent
+// loaded by `node --import` into a child process, compared with upstream's instrumentation span by span) are in
+// test/e2e/http-instrumentation.test.ts.
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type * as Http from 'node:http';
-import { createRequire } from 'node:module';
-import { Socket, type AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ExpressRouteInstrumentation, HttpInstrumentation, type HttpInstrumentationConfig } from '../../../../src/instrumentations/http';
+import { byKind, ENDED_TWICE, inProcessHttp, only } from '../../../helpers/in-process-http';
 
 const SCOPE = '@org/otel-agent/instrumentation-http';
-/** What the SDK logs when a span is ended, or changed, after it ended. */
-const ENDED_TWICE = /only call end\(\) on a span once|on ended Span/;
-
-/** The in-memory exporter, telling waiting tests when the spans they wait for have been exported. */
-class WatchedExporter extends InMemorySpanExporter {
-  private waiters: { until: (spans: ReadableSpan[]) => boolean; resolve: (spans: ReadableSpan[]) => void }[] = [];
-
-  override export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    super.export(spans, resultCallback);
-    const finished = this.getFinishedSpans();
-    this.waiters = this.waiters.filter((w) => !(w.until(finished) && (w.resolve(finished), true)));
-  }
-
-  /** Resolves with every finished span once `until` holds for them (at once if it already does). */
-  spansWhen(until: (spans: ReadableSpan[]) => boolean): Promise<ReadableSpan[]> {
-    const finished = this.getFinishedSpans();
-    if (until(finished)) return Promise.resolve(finished);
-    return new Promise((resolve) => this.waiters.push({ until, resolve }));
-  }
-}
-
-const exporter = new WatchedExporter();
-const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-const contextManager = new AsyncLocalStorageContextManager();
-/** Diagnostics of the SDK (a span ended twice is one) and of the instrumentation. */
-const diagnostics: string[] = [];
 
 const instrumentation = new HttpInstrumentation({ enabled: false });
 // As the agent registers them for express 5: one hook in express (express.Router is the router package's), one in the router package.
 const routes = [new ExpressRouteInstrumentation({ module: 'express', enabled: false }), new ExpressRouteInstrumentation({ module: 'router', enabled: false })];
-for (const i of [instrumentation, ...routes]) {
-  i.setTracerProvider(provider);
-  i.enable();
-}
-// After enable(): require-in-the-middle patches what is required from now on.
-const nodeRequire = createRequire(__filename);
-const http = nodeRequire('node:http') as typeof Http;
+const { exporter, diagnostics, nodeRequire, http, listen, serve, get, spansOf } = inProcessHttp([instrumentation, ...routes]);
 const express = nodeRequire('express') as Express;
 
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  diag.setLogger(
-    { error: (m) => diagnostics.push(m), warn: (m) => diagnostics.push(m), info: () => {}, debug: (m) => diagnostics.push(m), verbose: () => {} },
-    DiagLogLevel.DEBUG,
-  );
-});
-
-afterEach(() => {
-  exporter.reset();
-  instrumentation.setConfig({});
-  diagnostics.length = 0;
-});
-
-afterAll(async () => {
-  for (const i of [instrumentation, ...routes]) i.disable();
-  diag.disable();
-  propagation.disable();
-  context.disable();
-  await provider.shutdown();
-});
-
-interface Listening {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
-
-/** A server on 127.0.0.1 with an ephemeral port (closed after the test). */
-async function listen(handler: Http.RequestListener): Promise<Listening> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-let servers: Listening[] = [];
-afterEach(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  servers = [];
-});
-async function serve(handler: Http.RequestListener): Promise<Listening> {
-  const server = await listen(handler);
-  servers.push(server);
-  return server;
-}
-
-/** GET through the patched http.request; resolves with the status and body once the response has ended. */
-function get(url: string, headers: Http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; headers: Http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const byKind = (spans: ReadableSpan[], kind: SpanKind) => spans.filter((s) => s.kind === kind);
-/** Waits for `servers` server spans and `clients` client spans. */
-const spansOf = (servers: number, clients: number) =>
-  exporter.spansWhen((spans) => byKind(spans, SpanKind.SERVER).length >= servers && byKind(spans, SpanKind.CLIENT).length >= clients);
-const only = (spans: ReadableSpan[], kind: SpanKind) => {
-  const found = byKind(spans, kind);
-  expect(found, `${SpanKind[kind]} spans`).toHaveLength(1);
-  return found[0];
-};
+afterEach(() => instrumentation.setConfig({}));
 
 describe('HttpInstrumentation patches node:http', () => {
   it('http.request and Server.prototype.emit are wrapped by the agent', () => {
