@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeliveryTracker, GuardedExporter, type ExporterWithExtras } from '../../../src/export/delivery';
 import type { Destination } from '../../../src/export/exporters';
 import { QueueingSpanProcessor } from '../../../src/export/queueing-span-processor';
-import { Lifecycle } from '../../../src/lifecycle/lifecycle';
+import { Lifecycle, MAX_FLUSH_EXTENSIONS } from '../../../src/lifecycle/lifecycle';
 import { captureWarnings } from '../../../src/runtime/logging';
 import type { TracePipeline } from '../../../src/sdk/tracer-provider';
 
@@ -52,7 +52,7 @@ class RefusedExporter implements ExporterWithExtras {
  * exporter is `inner`: the guard, the delivery tracker and the agent's queueing span processor (batches of
  * 10, a schedule that never fires within a test: only a flush sends), and the Lifecycle as agent.ts builds it.
  */
-function setup(inner: ExporterWithExtras) {
+function setup(inner: ExporterWithExtras, queue: { maxExportBatchSize?: number; maxConcurrentExports?: number } = {}) {
   const tracker = new DeliveryTracker(DESTINATION, 100);
   const exporter = new GuardedExporter(inner, tracker);
   const processor = new QueueingSpanProcessor(exporter, tracker, {
@@ -61,6 +61,7 @@ function setup(inner: ExporterWithExtras) {
     scheduledDelayMillis: 600_000,
     exportTimeoutMillis: 30_000,
     maxConcurrentExports: 2,
+    ...queue,
   });
   const destination: Destination = { config: { kind: 'console' }, exporter, tracker, processor };
   const pipeline: TracePipeline = { provider: new TracerProvider({ spanProcessors: [processor] }), destinations: [destination] };
@@ -123,6 +124,24 @@ describe('Lifecycle.forceFlush', () => {
     // The exporter was told to stop holding the event loop for the answer.
     expect(inner.releases).toBe(1);
     expect(tracker.undeliveredCount()).toBe(2);
+  });
+
+  it('the final flush goes on while the collector keeps answering, up to MAX_FLUSH_EXTENSIONS flush timeouts in all', async () => {
+    vi.useFakeTimers();
+    const inner = new SilentExporter();
+    // One span per batch, one batch at a time: each answer lets the next batch go.
+    const { lifecycle, tracker, end } = setup(inner, { maxExportBatchSize: 1, maxConcurrentExports: 1 });
+    end(10);
+    const flush = tracked(lifecycle.forceFlush({ final: true }));
+    for (let round = 1; round <= MAX_FLUSH_EXTENSIONS; round++) {
+      // Just before each timeout, the collector answers the batch in flight.
+      await vi.advanceTimersByTimeAsync(FLUSH_TIMEOUT - 1);
+      inner.calls[inner.calls.length - 1].answer({ code: ExportResultCode.SUCCESS });
+      await vi.advanceTimersByTimeAsync(1);
+      expect([round, flush.settled()]).toEqual([round, round === MAX_FLUSH_EXTENSIONS]);
+    }
+    expect(await flush.promise).toBe('timeout');
+    expect(tracker.delivered).toBe(MAX_FLUSH_EXTENSIONS);
   });
 });
 
