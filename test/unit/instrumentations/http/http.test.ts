@@ -268,6 +268,31 @@ describe('failures', () => {
   });
 });
 
+describe('requests aborted before they are sent', () => {
+  it.each([
+    // abort() before a socket: Node emits only 'close' (no error): the span says ABORTED.
+    ['req.abort()', (req: Http.ClientRequest) => req.abort(), undefined, 'ABORTED'],
+    // An AbortSignal: Node emits its AbortError.
+    ['an AbortSignal', (_req: Http.ClientRequest, controller: AbortController) => controller.abort(), 'ABORT_ERR', 'ABORT_ERR'],
+  ])('%s: the client span ends once, as an error of type %s', async (_how, abort, programSees, errorType) => {
+    const server = await serve((_req, res) => res.end());
+    const controller = new AbortController();
+    const req = http.request(`${server.url}/never-sent`, { agent: false, signal: controller.signal });
+    const closed = new Promise<string | undefined>((resolve) => {
+      let code: string | undefined;
+      req.on('error', (err: NodeJS.ErrnoException) => (code = err.code));
+      req.on('close', () => resolve(code));
+    });
+    req.end();
+    abort(req, controller);
+    expect(await closed).toBe(programSees);
+    const client = only(await spansOf(0, 1), SpanKind.CLIENT);
+    expect(client.attributes['error.type']).toBe(errorType);
+    expect(client.status.code).toBe(SpanStatusCode.ERROR);
+    expect(diagnostics.filter((m) => ENDED_TWICE.test(m))).toEqual([]);
+  });
+});
+
 describe('ExpressRouteInstrumentation (express 5, the router package)', () => {
   it('names the server span by the route template, mount paths included, with no span per middleware', async () => {
     const app = express();
