@@ -25,6 +25,11 @@ export default tseslint.config(
     rules: { 'prefer-rest-params': 'off' },
   },
   {
+    // The HTML view's page script runs in the browser, not in Node.
+    files: ['src/cli/view/browser/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Tests match terminal escape sequences and NUL bytes on purpose.
     files: ['test/**/*.ts'],
     rules: { 'no-control-regex': 'off' },

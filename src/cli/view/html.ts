@@ -1,47 +1,27 @@
 // The HTML view: one self-contained page (inline CSS and JS, data embedded as JSON, no network): an index of the traces, and each trace's waterfall with collapsible spans and span details.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { PlainValue } from '../../trace-file/reader';
 import { formatDuration, KIND_NAMES, keyAttributes } from './format';
 import type { Attrs, ViewData, ViewTrace } from './model';
+import type { JsonObject, JsonValue, PageData } from './page-data';
 import { isoTime } from './terminal';
 
-type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** What the page's script renders; plain JSON. Times are milliseconds from the trace's start. */
-interface PageData {
-  title: string;
-  resources: { [key: string]: JsonValue }[];
-  traces: {
-    traceId: string;
-    /** The first top-level span: what the trace is (a CI job's command, a request...). */
-    rootName: string;
-    rootService: string;
-    start: string;
-    /** Start as milliseconds since the epoch, for sorting the index. */
-    startEpochMs: number;
-    duration: string;
-    durationMs: number;
-    services: string[];
-    errors: number;
-    spans: {
-      id: string;
-      parent?: string;
-      name: string;
-      kind: string;
-      startMs: number;
-      durMs: number;
-      duration: string;
-      depth: number;
-      children: number[];
-      status: { code: number; message?: string };
-      key: [string, string][];
-      attributes: { [key: string]: JsonValue };
-      events: { name: string; atMs: number; attributes: { [key: string]: JsonValue } }[];
-      links: { traceId: string; spanId: string; attributes: { [key: string]: JsonValue } }[];
-      resource: number;
-      scope: string;
-      orphan: boolean;
-    }[];
-  }[];
+/**
+ * The page's script: browser/trace-view.ts, type-checked and bundled at build time (scripts/build-view.mjs)
+ * next to this module's compiled file. Read once, when the first page is rendered.
+ */
+let script: string | undefined;
+function pageScript(): string {
+  if (script === undefined) {
+    const file = path.join(__dirname, 'trace-view.js');
+    try {
+      script = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new Error(`the HTML view's script ${file} is missing (npm run build writes it): ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return script;
 }
 
 export function renderHtml(data: ViewData, traces: readonly ViewTrace[], title: string): string {
@@ -86,11 +66,13 @@ export function renderHtml(data: ViewData, traces: readonly ViewTrace[], title: 
   };
   // Inside <script>, "</script>" or "<!--" in a span name would end or change the element: escape every "<".
   const json = JSON.stringify(page).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-  return PAGE.replace('__TITLE__', () => escapeHtml(title)).replace('__DATA__', () => json);
+  // One pass over the template: a placeholder's text inside the title or the data is left alone.
+  const parts: { [name: string]: () => string } = { TITLE: () => escapeHtml(title), DATA: () => json, SCRIPT: pageScript };
+  return PAGE.replace(/__(TITLE|DATA|SCRIPT)__/g, (_, name: string) => parts[name]());
 }
 
-function jsonAttrs(attrs: Attrs): { [key: string]: JsonValue } {
-  const out: { [key: string]: JsonValue } = {};
+function jsonAttrs(attrs: Attrs): JsonObject {
+  const out: JsonObject = {};
   for (const [k, v] of Object.entries(attrs)) out[k] = jsonValue(v);
   return out;
 }
@@ -178,240 +160,7 @@ const PAGE = `<!doctype html>
 <main><div id="traces"></div><aside id="details"><p class="empty">Click a span to see its attributes, events and resource.</p></aside></main>
 <script type="application/json" id="trace-data">__DATA__</script>
 <script>
-(function () {
-  'use strict';
-  var data = JSON.parse(document.getElementById('trace-data').textContent);
-  var $ = function (tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  };
-  document.getElementById('title').textContent = data.title;
-  var spanCount = data.traces.reduce(function (n, t) { return n + t.spans.length; }, 0);
-  document.getElementById('summary').textContent = data.traces.length + ' trace' + (data.traces.length === 1 ? '' : 's') + ', ' + spanCount + ' spans';
-  var container = document.getElementById('traces');
-  var details = document.getElementById('details');
-  var selected = null;
-  var rowsById = {};
-
-  function text(v) { return typeof v === 'string' ? v : JSON.stringify(v); }
-  function table(obj, keepOrder) {
-    var t = $('table'), keys = Object.keys(obj);
-    if (keys.length === 0) return $('p', 'empty', 'none');
-    if (!keepOrder) keys.sort();
-    keys.forEach(function (k) {
-      var tr = $('tr'); tr.appendChild($('td', '', k)); tr.appendChild($('td', '', text(obj[k]))); t.appendChild(tr);
-    });
-    return t;
-  }
-  function fmtMs(ms) { return ms < 1 ? (ms * 1000).toFixed(0) + 'µs' : ms < 1000 ? ms.toFixed(ms < 10 ? 2 : 1) + 'ms' : (ms / 1000).toFixed(2) + 's'; }
-
-  function show(trace, span, row) {
-    if (selected) selected.classList.remove('selected');
-    selected = row; row.classList.add('selected');
-    details.textContent = '';
-    details.appendChild($('h2', '', span.name || '(unnamed)'));
-    var info = {
-      'span id': span.id, 'trace id': trace.traceId, 'parent id': span.parent || '(root)', kind: span.kind,
-      start: '+' + fmtMs(span.startMs), duration: span.duration,
-      status: ['unset', 'ok', 'error'][span.status.code] + (span.status.message ? ': ' + span.status.message : ''),
-      scope: span.scope
-    };
-    if (span.orphan) info['parent id'] += ' (not in the files)';
-    details.appendChild(table(info, true));
-    details.appendChild($('h3', '', 'Attributes'));
-    details.appendChild(table(span.attributes));
-    details.appendChild($('h3', '', 'Events (' + span.events.length + ')'));
-    span.events.forEach(function (e) {
-      details.appendChild($('div', '', '+' + fmtMs(e.atMs) + '  ' + e.name));
-      if (Object.keys(e.attributes).length) details.appendChild(table(e.attributes));
-    });
-    if (span.links.length) {
-      details.appendChild($('h3', '', 'Links (' + span.links.length + ')'));
-      span.links.forEach(function (l) {
-        details.appendChild($('div', '', l.traceId + ' / ' + l.spanId));
-        if (Object.keys(l.attributes).length) details.appendChild(table(l.attributes));
-      });
-    }
-    details.appendChild($('h3', '', 'Resource'));
-    details.appendChild(table(data.resources[span.resource] || {}));
-  }
-
-  function setCollapsed(trace, rows, index, collapsed) {
-    var span = trace.spans[index];
-    rows[index].toggle.textContent = span.children.length ? (collapsed ? '▸' : '▾') : '';
-    rows[index].collapsed = collapsed;
-    (function hide(i, hidden) {
-      trace.spans[i].children.forEach(function (c) {
-        rows[c].el.classList.toggle('hidden', hidden);
-        hide(c, hidden || rows[c].collapsed);
-      });
-    })(index, collapsed);
-  }
-
-  /** One trace's waterfall, built when it is opened: a folder of many traces stays quick to load. */
-  function renderTrace(trace) {
-    var section = $('section', 'trace');
-    section.dataset.traceId = trace.traceId;
-    var head = $('div', 'trace-head');
-    head.appendChild($('span', '', 'trace '));
-    head.appendChild($('span', 'id', trace.traceId));
-    head.appendChild($('span', 'meta', '  ' + trace.spans.length + ' spans · ' + trace.duration + ' · ' + trace.services.join(', ') + ' · ' + trace.start));
-    if (trace.errors) head.appendChild($('span', 'err', '  ' + trace.errors + ' error' + (trace.errors > 1 ? 's' : '')));
-    section.appendChild(head);
-    var list = $('div', 'rows');
-    var rows = [];
-    var total = trace.durationMs || 1;
-    trace.spans.forEach(function (span, i) {
-      var row = $('div', 'row' + (span.status.code === 2 ? ' error' : ''));
-      row.dataset.spanId = span.id;
-      var label = $('div', 'label');
-      label.style.paddingLeft = (4 + span.depth * 16) + 'px';
-      var toggle = $('span', 'toggle', span.children.length ? '▾' : '');
-      label.appendChild(toggle);
-      var name = $('span', 'name');
-      if (span.status.code === 2) name.appendChild($('span', 'errmark', '✗'));
-      name.appendChild($('span', 'text', (span.orphan ? '⋯ ' : '') + (span.name || '(unnamed)')));
-      span.key.forEach(function (kv) { name.appendChild($('span', 'attr', kv[0] + '=' + kv[1])); });
-      name.title = span.name;
-      label.appendChild(name);
-      row.appendChild(label);
-      var track = $('div', 'track');
-      var bar = $('div', 'bar ' + span.kind);
-      bar.style.left = (100 * span.startMs / total) + '%';
-      bar.style.width = Math.max(0.2, 100 * span.durMs / total) + '%';
-      bar.title = span.name + ' · ' + span.duration;
-      track.appendChild(bar);
-      span.events.forEach(function (e) {
-        var mark = $('div', 'event'); mark.style.left = (100 * e.atMs / total) + '%'; mark.title = e.name; track.appendChild(mark);
-      });
-      row.appendChild(track);
-      row.appendChild($('div', 'dur', span.duration));
-      rows.push({ el: row, toggle: toggle, collapsed: false });
-      toggle.addEventListener('click', function (ev) { ev.stopPropagation(); setCollapsed(trace, rows, i, !rows[i].collapsed); });
-      row.addEventListener('click', function () { show(trace, span, row); });
-      rowsById[span.id] = function () { show(trace, span, row); };
-      list.appendChild(row);
-    });
-    section.appendChild(list);
-    return section;
-  }
-
-  // The index: one row per trace, sortable by each column, with a filter box.
-  var COLUMNS = [
-    { key: 'rootName', title: 'Root span', value: function (t) { return t.rootName; } },
-    { key: 'service', title: 'Service', value: function (t) { return t.rootService; } },
-    { key: 'start', title: 'Start', value: function (t) { return t.startEpochMs; }, text: function (t) { return t.start; } },
-    { key: 'duration', title: 'Duration', value: function (t) { return t.durationMs; }, text: function (t) { return t.duration; }, num: true },
-    { key: 'spans', title: 'Spans', value: function (t) { return t.spans.length; }, num: true },
-    { key: 'errors', title: 'Errors', value: function (t) { return t.errors; }, num: true }
-  ];
-  var index = null;
-  function buildIndex() {
-    var view = $('div', 'index');
-    var bar = $('div', 'index-bar');
-    var filter = $('input');
-    filter.id = 'filter'; filter.type = 'search'; filter.placeholder = 'Filter by span name, service or trace id';
-    var shown = $('span', 'muted');
-    shown.id = 'shown';
-    bar.appendChild(filter); bar.appendChild(shown);
-    view.appendChild(bar);
-    var tableEl = $('table');
-    tableEl.id = 'index';
-    var headRow = $('tr');
-    var sort = { key: 'start', desc: false };
-    var headers = {};
-    COLUMNS.forEach(function (c) {
-      var th = $('th', c.num ? 'num' : '', c.title);
-      th.dataset.key = c.key;
-      th.addEventListener('click', function () { sortBy(c.key, sort.key === c.key ? !sort.desc : !!c.num); });
-      headers[c.key] = th;
-      headRow.appendChild(th);
-    });
-    var thead = $('thead'); thead.appendChild(headRow); tableEl.appendChild(thead);
-    var tbody = $('tbody');
-    var rows = data.traces.map(function (t, i) {
-      var tr = $('tr', 'trace-row' + (t.errors ? ' error' : ''));
-      tr.dataset.traceId = t.traceId;
-      COLUMNS.forEach(function (c) { tr.appendChild($('td', c.num ? 'num' : '', String(c.text ? c.text(t) : c.value(t)))); });
-      tr.title = t.traceId;
-      tr.addEventListener('click', function () { location.hash = 'trace=' + t.traceId; });
-      // What the filter looks in: every span name and service of the trace, and its id.
-      var words = {};
-      t.spans.forEach(function (s) { words[s.name.toLowerCase()] = true; });
-      t.services.forEach(function (n) { words[n.toLowerCase()] = true; });
-      return { el: tr, trace: t, haystack: t.traceId + '\\n' + Object.keys(words).join('\\n') };
-    });
-    tableEl.appendChild(tbody);
-    view.appendChild(tableEl);
-    function sortBy(key, desc) {
-      sort = { key: key, desc: desc };
-      var col = COLUMNS.filter(function (c) { return c.key === key; })[0];
-      rows.sort(function (a, b) {
-        var x = col.value(a.trace), y = col.value(b.trace);
-        var d = typeof x === 'number' ? x - y : String(x).localeCompare(String(y));
-        return desc ? -d : d;
-      });
-      rows.forEach(function (r) { tbody.appendChild(r.el); });
-      COLUMNS.forEach(function (c) { headers[c.key].className = (c.num ? 'num ' : '') + (c.key === key ? (desc ? 'sorted desc' : 'sorted asc') : ''); });
-    }
-    function applyFilter() {
-      var q = filter.value.trim().toLowerCase(), n = 0;
-      rows.forEach(function (r) {
-        var match = q === '' || r.haystack.indexOf(q) >= 0;
-        r.el.classList.toggle('hidden', !match);
-        if (match) n++;
-      });
-      shown.textContent = n + ' of ' + rows.length + ' traces';
-    }
-    filter.addEventListener('input', applyFilter);
-    sortBy('start', false);
-    applyFilter();
-    return view;
-  }
-
-  var traceById = {};
-  data.traces.forEach(function (t) { traceById[t.traceId] = t; });
-  var traceOfSpan = null;
-  function findSpanTrace(id) {
-    if (!traceOfSpan) {
-      traceOfSpan = {};
-      data.traces.forEach(function (t) { t.spans.forEach(function (s) { traceOfSpan[s.id] = t; }); });
-    }
-    return traceOfSpan[id];
-  }
-  function resetDetails() {
-    selected = null;
-    details.textContent = '';
-    details.appendChild($('p', 'empty', 'Click a span to see its attributes, events and resource.'));
-  }
-  /** What the address says: #trace=<id>, #span=<id> (that span's trace, the span selected), else the index. */
-  function route() {
-    var m = /(trace|span)=([0-9a-f]+)/.exec(location.hash);
-    var trace = m ? (m[1] === 'trace' ? traceById[m[2]] : findSpanTrace(m[2])) : null;
-    if (!trace && data.traces.length === 1) trace = data.traces[0];
-    container.textContent = '';
-    rowsById = {};
-    resetDetails();
-    if (data.traces.length === 0) return container.appendChild($('p', 'empty', 'No spans in these files.'));
-    if (!trace) {
-      index = index || buildIndex();
-      container.appendChild(index);
-      return;
-    }
-    if (data.traces.length > 1) {
-      var back = $('a', 'back', '← all ' + data.traces.length + ' traces');
-      back.href = '#';
-      container.appendChild(back);
-    }
-    container.appendChild(renderTrace(trace));
-    if (m && m[1] === 'span' && rowsById[m[2]]) rowsById[m[2]]();
-  }
-  window.addEventListener('hashchange', route);
-  route();
-})();
-</script>
+__SCRIPT__</script>
 </body>
 </html>
 `;

@@ -106,9 +106,18 @@ export class ExpressRouteInstrumentation extends InstrumentationBase<ExpressRout
   }
 }
 
-/** express 4 routers are functions whose prototype is express.Router itself; router 2 is a class. */
+/**
+ * Where routers get `use` and `handle`. express 5: express.Router is the router package's class (its
+ * prototype); express 4: express.Router is the router prototype object itself (its routers are functions
+ * whose prototype it is); the router package: the module is the Router class. Without that last case, an
+ * app using the router package without express (or with the express hook off) would get no mount
+ * templates, and the values a request matched in its span names.
+ */
 function routerPrototype(exports: RouteModule | undefined): RouterTarget | undefined {
-  return exports?.Router?.prototype?.use ? exports.Router.prototype : exports?.Router;
+  if (exports?.Router?.prototype?.use) return exports.Router.prototype;
+  if (exports?.Router) return exports.Router;
+  const own = (exports as { prototype?: RouterTarget } | undefined)?.prototype;
+  return typeof exports === 'function' && typeof own?.use === 'function' ? own : undefined;
 }
 
 function patchLayerModule(exports: { prototype?: LayerPrototype }): { prototype?: LayerPrototype } {
