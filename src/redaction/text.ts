@@ -27,8 +27,12 @@ export function decodeQueryName(name: string): string {
 // that does not match is scanned once, not once from every position: linear in the text's length.
 /** `name=value` (a query parameter, a DSN's `password=x`): the value is redacted when the decoded name is secret. */
 const KEY_VALUE = /(?<![\w.%[\]-])([\w.%[\]-]+)=([^\s&;,'"<>)]*)/g;
-/** `Bearer <token>`, `Basic <base64>` (an Authorization header's value quoted in a message). */
-const AUTH_SCHEME = /(?<![\w-])(Bearer|Basic|Token)(\s+)(?=[A-Za-z0-9._~+/=-]{8})[A-Za-z0-9._~+/=-]+/gi;
+/**
+ * `Bearer <token>`, `Basic <base64>` (an Authorization header's value quoted in a message): 8 or more
+ * token characters with a digit, a symbol or an upper-case letter after a lower-case one among them
+ * (base64, random tokens), so that "Basic authentication failed" stays.
+ */
+const AUTH_SCHEME = /(?<![\w-])([Bb]earer|[Bb]asic|BEARER|BASIC)(\s+)(?=[A-Za-z0-9._~+/=-]{8})(?=[A-Za-z0-9._~+/=-]*?(?:[0-9._~+/=-]|[a-z][A-Z]))[A-Za-z0-9._~+/=-]+/g;
 /** A JWT anywhere in the text. */
 const JWT = /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}(?:\.[\w-]*)?/g;
 

@@ -27,6 +27,8 @@ describe('redactText', () => {
     const stack = 'Error: boom\n    at handler (/app/server.js:10:5)\n    at process (node:internal/x:1:1)';
     expect(redactText(stack)).toBe(stack);
     expect(redactText('?code=US&page=2 not found; a Basic idea')).toBe('?code=US&page=2 not found; a Basic idea');
+    expect(redactText('Basic authentication failed; Bearer tokens expired')).toBe('Basic authentication failed; Bearer tokens expired');
+    expect(redactText('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: Basic <redacted>');
   });
   it('is linear on long hostile input (one pass per run of characters)', () => {
     for (const s of ['a'.repeat(200_000), 'eyJ'.repeat(70_000), 'token'.repeat(40_000), `${'x.'.repeat(100_000)}`, 'Bearer '.repeat(30_000), '%'.repeat(200_000) + '=']) {
