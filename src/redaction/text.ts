@@ -36,6 +36,11 @@ const AUTH_SCHEME = /(?<![\w-])([Bb]earer|[Bb]asic|BEARER|BASIC)(\s+)(?=[A-Za-z0
 /** A JWT anywhere in the text. */
 const JWT = /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}(?:\.[\w-]*)?/g;
 
+/** A secret-looking name, or `sig` (Azure SAS and signed URLs: too short a word for the name rule). */
+function isSecretParam(name: string): boolean {
+  return name === 'sig' || isSecretName(name);
+}
+
 /**
  * Redacts secrets inside free text: URL credentials (`postgres://app:PW@db` becomes
  * `postgres://<redacted>@db`), values of secret-named `name=value` pairs and query parameters
@@ -44,7 +49,7 @@ const JWT = /(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}(?:\.[\w-]*)?/g;
 export function redactText(text: string): string {
   let out = redactUrlCredentials(text);
   if (out.includes('=')) {
-    out = out.replace(KEY_VALUE, (all, name: string, value: string) => (value !== '' && value !== REDACTED && isSecretName(decodeQueryName(name)) ? `${name}=${REDACTED}` : all));
+    out = out.replace(KEY_VALUE, (all, name: string, value: string) => (value !== '' && value !== REDACTED && isSecretParam(decodeQueryName(name)) ? `${name}=${REDACTED}` : all));
   }
   out = out.replace(AUTH_SCHEME, `$1$2${REDACTED}`);
   out = out.replace(JWT, REDACTED);

@@ -20,6 +20,7 @@ describe('redactText', () => {
     expect(redactText('connect ECONNREFUSED postgres://app:PW@db:5432/orders')).toBe('connect ECONNREFUSED postgres://<redacted>@db:5432/orders');
     expect(redactText('GET https://api.example/v1?%74oken=abc&page=2 failed')).toBe('GET https://api.example/v1?%74oken=<redacted>&page=2 failed');
     expect(redactText('dsn host=db password=hunter2 user=app')).toBe('dsn host=db password=<redacted> user=app');
+    expect(redactText('GET https://acct.blob.core.windows.net/c/b?sv=2022&sig=abc%2Bd&se=1 403')).toBe('GET https://acct.blob.core.windows.net/c/b?sv=2022&sig=<redacted>&se=1 403');
     expect(redactText('Authorization: Bearer abcdefgh12345678')).toBe('Authorization: Bearer <redacted>');
     expect(redactText('bad jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig here')).toBe('bad jwt <redacted> here');
   });
