@@ -5,6 +5,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Longest value we show in a warning; variables can be huge or binary. */
 const SHOWN_VALUE_MAX = 80;
+/** How many bad items of one variable a warning names (the rest are counted). */
+const SHOWN_ITEMS = 3;
 
 export function showValue(value: string): string {
   const printable = value.replace(/[^\x20-\x7e]/g, '?');
@@ -33,6 +35,27 @@ export class EnvReader {
 
   warn(message: string): void {
     this.warnings.push(message);
+  }
+
+  /**
+   * One warning for the bad items of a list-valued variable, however many: the count and the first
+   * few, so 50,000 bad entries cost one line, not 50,000. `problem` is the one-item wording
+   * (`has a malformed entry`), `plural` the many-items one (`has 7 malformed entries`, from the count).
+   */
+  warnItems(name: string, items: readonly string[], problem: string, plural: (count: number) => string, consequence: string): void {
+    if (items.length === 0) return;
+    if (items.length === 1) {
+      this.warn(`${name} ${problem} "${showValue(items[0])}"${consequence}`);
+      return;
+    }
+    const shown = items.slice(0, SHOWN_ITEMS).map((i) => `"${showValue(i)}"`).join(', ');
+    this.warn(`${name} ${plural(items.length)} (${items.length > SHOWN_ITEMS ? `the first ${SHOWN_ITEMS}: ` : ''}${shown})${consequence.replace(/\bit is\b/, 'they are')}`);
+  }
+
+  /** {@link invalid} for the bad items of a list: one warning, the first few named. */
+  invalidItems(name: string, values: readonly string[], expected: string, fallback: string): void {
+    if (values.length === 1) this.invalid(name, values[0], expected, fallback);
+    else this.warnItems(name, values, '', (n) => `has ${n} values that are not ${expected}`, `; using ${fallback} for them`);
   }
 
   invalid(name: string, value: string, expected: string, fallback: string): void {
@@ -81,17 +104,19 @@ export class EnvReader {
     const value = this.string(name);
     const out: Record<string, string> = {};
     if (value === undefined) return out;
+    const malformed: string[] = [];
     for (const entry of value.split(',')) {
       if (entry.trim() === '') continue;
       const eq = entry.indexOf('=');
       const key = eq > 0 ? safeDecode(entry.slice(0, eq).trim()) : undefined;
       const val = eq > 0 ? safeDecode(entry.slice(eq + 1).trim()) : undefined;
       if (!key || val === undefined) {
-        this.warn(`${name} has a malformed entry "${showValue(redactEntry(entry))}" (expected key=value); it is ignored`);
+        malformed.push(redactEntry(entry));
         continue;
       }
       out[key] = val;
     }
+    this.warnItems(name, malformed, 'has a malformed entry', (n) => `has ${n} malformed entries`, ' (expected key=value); it is ignored');
     return out;
   }
 

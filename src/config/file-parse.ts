@@ -77,7 +77,6 @@ function checkFileFormat(file: string, format: unknown): void {
 // Environment substitution as the configuration data model specifies it (and as upstream implements
 // it): ${NAME}, ${env:NAME}, ${NAME:-default}; $$ is a literal $; an unquoted substituted value is
 // re-read as a YAML scalar (so ${RATIO:-0.5} is a number). Keys are never substituted.
-const REF = /\$\{(?:env:)?([^}]+)\}/g;
 const NAME_AND_DEFAULT = /^([a-zA-Z_][a-zA-Z0-9_]*)(?::-([^\n}]*))?$/;
 
 function substituteEnvVars(yaml: Yaml, doc: import('yaml').Document, env: Env): void {
@@ -93,14 +92,34 @@ function substituteEnvVars(yaml: Yaml, doc: import('yaml').Document, env: Env): 
 function substitute(s: string, env: Env): string {
   return s
     .split('$$')
-    .map((chunk) =>
-      chunk.replace(REF, (whole, inner: string) => {
-        const m = NAME_AND_DEFAULT.exec(inner);
-        if (!m) throw new Error(`invalid substitution ${whole}`);
-        return env[m[1]] || (m[2] ?? '');
-      }),
-    )
+    .map((chunk) => substituteChunk(chunk, env))
     .join('$');
+}
+
+/**
+ * Replaces each `${...}` (the text up to the first `}`, `env:` dropped) in one pass. A regular
+ * expression `\$\{([^}]+)\}` rescans to the end of the text from every `${` that is never closed:
+ * 50,000 of them in a file delayed the start by 9 to 15 s. Here, once no `}` follows, scanning stops.
+ */
+function substituteChunk(chunk: string, env: Env): string {
+  let out = '';
+  let from = 0;
+  let close = -1;
+  for (let open = chunk.indexOf('${'); open !== -1; open = chunk.indexOf('${', open + 1)) {
+    if (open < from) continue;
+    if (close <= open + 1) close = chunk.indexOf('}', open + 2);
+    // No `}` after this `${`: none after any later one either.
+    if (close === -1) break;
+    // `${}`: not a reference (the body must not be empty); look on from the next character.
+    if (close === open + 2) continue;
+    const whole = chunk.slice(open, close + 1);
+    const body = chunk.slice(open + 2, close);
+    const m = NAME_AND_DEFAULT.exec(body.startsWith('env:') && body.length > 4 ? body.slice(4) : body);
+    if (!m) throw new Error(`invalid substitution ${whole}`);
+    out += chunk.slice(from, open) + (env[m[1]] || (m[2] ?? ''));
+    from = close + 1;
+  }
+  return out + chunk.slice(from);
 }
 
 function coerce(yaml: Yaml, value: string): unknown {

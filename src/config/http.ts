@@ -1,5 +1,5 @@
 // Reads the HTTP instrumentation's variables: URL exclusions, header capture, which implementation (http, undici), express spans.
-import { showValue, type EnvReader } from './env-reader';
+import type { EnvReader } from './env-reader';
 import type { HttpConfig } from './types';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
@@ -24,6 +24,7 @@ function readExcludedUrls(r: EnvReader): string[] {
   const value = r.string('OTEL_NODE_EXCLUDED_URLS');
   if (value === undefined) return [];
   const out: string[] = [];
+  const invalid: string[] = [];
   for (const part of splitPatterns(value)) {
     const source = part.trim();
     if (source === '') continue;
@@ -31,9 +32,10 @@ function readExcludedUrls(r: EnvReader): string[] {
       new RegExp(source);
       out.push(source);
     } catch {
-      r.warn(`OTEL_NODE_EXCLUDED_URLS has an invalid regular expression "${showValue(source)}"; it is skipped`);
+      invalid.push(source);
     }
   }
+  r.warnItems('OTEL_NODE_EXCLUDED_URLS', invalid, 'has an invalid regular expression', (n) => `has ${n} invalid regular expressions`, '; it is skipped');
   return out;
 }
 
@@ -98,10 +100,12 @@ function readHeaderList(r: EnvReader, name: string): string[] {
   const list = r.list(name);
   if (list === undefined) return [];
   const out = new Set<string>();
+  const invalid: string[] = [];
   for (const header of list) {
     if (HEADER_NAME.test(header)) out.add(header);
-    else r.warn(`${name} has an invalid header name "${showValue(header)}"; it is skipped`);
+    else invalid.push(header);
   }
+  r.warnItems(name, invalid, 'has an invalid header name', (n) => `has ${n} invalid header names`, '; it is skipped');
   return [...out];
 }
 

@@ -1,6 +1,6 @@
 // resolveConfig: a pure function from an environment (and startAgent options) to the agent's typed config.
 import type { DiagLogLevel } from '@opentelemetry/api';
-import { EnvReader, showValue, type Env } from './env-reader';
+import { EnvReader, type Env } from './env-reader';
 import { parseFunctionSpans } from '../instrumentations/function-spans/spec';
 import { readHttp } from './http';
 import { misspelledVariables } from './misspelled';
@@ -158,11 +158,13 @@ function readDetectors(r: EnvReader): ResourceDetectorName[] {
   if (list.includes('none')) return [];
   const known: readonly string[] = [...LOCAL_RESOURCE_DETECTORS, ...CLOUD_RESOURCE_DETECTORS];
   const out = new Set<ResourceDetectorName>();
+  const unknown: string[] = [];
   for (const name of list) {
     if (name === 'all') known.forEach((k) => out.add(k as ResourceDetectorName));
     else if (known.includes(name)) out.add(name as ResourceDetectorName);
-    else r.invalid('OTEL_NODE_RESOURCE_DETECTORS', name, `one of all, none, ${known.join(', ')}`, 'no detector for it');
+    else unknown.push(name);
   }
+  r.invalidItems('OTEL_NODE_RESOURCE_DETECTORS', unknown, `one of all, none, ${known.join(', ')}`, 'no detector for it');
   return [...out];
 }
 
@@ -230,10 +232,12 @@ function readPropagators(r: EnvReader): PropagatorName[] {
   if (list.includes('none')) return [];
   const out = new Set<PropagatorName>();
   const unknown: string[] = [];
+  let jaeger = false;
   for (const name of list) {
     if (name === 'tracecontext' || name === 'baggage' || name === 'b3' || name === 'b3multi') out.add(name);
     else if (name === 'jaeger') {
-      r.warn('OTEL_PROPAGATORS=jaeger mapped to tracecontext,baggage (the Jaeger propagator is not part of OpenTelemetry JS SDK 3)');
+      if (!jaeger) r.warn('OTEL_PROPAGATORS=jaeger mapped to tracecontext,baggage (the Jaeger propagator is not part of OpenTelemetry JS SDK 3)');
+      jaeger = true;
       out.add('tracecontext').add('baggage');
     } else unknown.push(name);
   }
@@ -248,12 +252,11 @@ function readPropagators(r: EnvReader): PropagatorName[] {
 
 function readInstrumentations(r: EnvReader, context: ConfigContext, options: AgentOptions): string[] {
   const known = new Set(context.knownInstrumentations.map((i) => i.id));
-  const check = (name: string, ids: string[]) =>
-    ids.filter((id) => {
-      if (known.has(id)) return true;
-      r.warn(`${name} names an unknown instrumentation "${showValue(id)}"; it is ignored (see the README for the list)`);
-      return false;
-    });
+  const check = (name: string, ids: string[]) => {
+    const unknown = ids.filter((id) => !known.has(id));
+    r.warnItems(name, unknown, 'names an unknown instrumentation', (n) => `names ${n} unknown instrumentations`, '; it is ignored (see the README for the list)');
+    return ids.filter((id) => known.has(id));
+  };
   const enabledList = options.instrumentations ?? r.list('OTEL_NODE_ENABLED_INSTRUMENTATIONS');
   const enabled = enabledList
     ? check('OTEL_NODE_ENABLED_INSTRUMENTATIONS', enabledList)
@@ -271,9 +274,11 @@ function readSignalExporters(r: EnvReader, name: string): SignalExporter[] {
   const list = r.list(name);
   if (list === undefined || list.includes('none')) return [];
   const out = new Set<SignalExporter>();
+  const unknown: string[] = [];
   for (const value of list) {
     if (value === 'otlp' || value === 'console') out.add(value);
-    else r.invalid(name, value, 'one of otlp, console, none', 'no exporter for it');
+    else unknown.push(value);
   }
+  r.invalidItems(name, unknown, 'one of otlp, console, none', 'no exporter for it');
   return [...out];
 }

@@ -183,10 +183,12 @@ export function readTraceExporters(r: EnvReader, kar: KarSettings | undefined, o
   if (fromEnv !== undefined) {
     const source = options.exporter !== undefined ? 'exporter option' : 'OTEL_TRACES_EXPORTER';
     names = [];
+    const unknown: string[] = [];
     for (const name of fromEnv) {
       if (KNOWN_EXPORTERS.includes(name)) names.push(name);
-      else r.invalid(source, name, `one of ${KNOWN_EXPORTERS.join(', ')}`, 'otlp instead of it');
+      else unknown.push(name);
     }
+    r.invalidItems(source, unknown, `one of ${KNOWN_EXPORTERS.join(', ')}`, 'otlp instead of it');
     if (names.length === 0) names = ['otlp'];
     namesFrom = source;
   } else if (kar) {

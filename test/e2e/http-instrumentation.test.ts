@@ -232,7 +232,7 @@ describe('filters, header capture, redaction, propagation, frameworks\' routes',
       ...HEADERS,
       // Incoming requests match on path+query, outgoing ones on the full URL.
       OTEL_NODE_EXCLUDED_URLS: '^/health$,/ready\\?probe=1$,^http://[^/]+/health$',
-    }, 4, { packages });
+    }, 8, { packages });
     // An excluded outgoing request carries no trace context either.
     expect(run.stdout).toMatch(/^health \{\}$/m);
     // Excluded: no server span for /health (path) nor /ready?probe=1 (path+query), and no client span for their full URLs.
@@ -252,13 +252,17 @@ describe('filters, header capture, redaction, propagation, frameworks\' routes',
     expect(client.attributes['http.request.header.x-request-id']).toEqual(['req-1']);
     expect(client.attributes['http.response.header.set-cookie']).toEqual(['REDACTED']);
 
+    expect(serverOf(spans, '/encoded')!.attributes['url.query']).toBe('acc%65ss_token=REDACTED&X%2DAmz%2DSignature=REDACTED;%74oken=REDACTED&token[]=REDACTED&client_secret=REDACTED&code=US&page=2');
+    expect(clientOf(spans, '/encoded')!.attributes['url.full']).toMatch(/\/encoded\?acc%65ss_token=REDACTED&X%2DAmz%2DSignature=REDACTED;%74oken=REDACTED&token\[\]=REDACTED&client_secret=REDACTED&code=US&page=2$/);
+    expect(serverOf(spans, '/oauth/callback')!.attributes['url.query']).toBe('code=REDACTED&state=xyz');
+
     const rpc = serverOf(spans, '/rpc/thing')!;
     expect(rpc.name).toBe('GET /rpc/:name');
     expect(rpc.attributes['http.route']).toBe('/rpc/:name');
   });
 
   it('OTEL_AGENT_REDACTION=off keeps header values and token-like query values (one warning says so)', async () => {
-    const { spans } = await traced(fixture('features.cjs'), 'features-unredacted', { ...HEADERS, OTEL_AGENT_REDACTION: 'off' }, 8, { packages, stderr: /^\[otel-agent\] warning: OTEL_AGENT_REDACTION=off: .*HTTP headers.*\n$/ });
+    const { spans } = await traced(fixture('features.cjs'), 'features-unredacted', { ...HEADERS, OTEL_AGENT_REDACTION: 'off' }, 12, { packages, stderr: /^\[otel-agent\] warning: OTEL_AGENT_REDACTION=off: .*HTTP headers.*\n$/ });
     const server = serverOf(spans, '/secrets')!;
     expect(server.attributes['url.query']).toBe('access_token=a1&Token=b2&api_key=c3&apikey=d4&password=e5&secret=f6&page=2');
     expect(server.attributes['http.request.header.authorization']).toEqual(['Bearer xyz']);
@@ -266,7 +270,7 @@ describe('filters, header capture, redaction, propagation, frameworks\' routes',
   });
 
   it('b3 propagation when OTEL_PROPAGATORS asks: injected by the client, extracted by the server', async () => {
-    const { run, spans } = await traced(fixture('features.cjs'), 'features-b3', { OTEL_PROPAGATORS: 'b3' }, 8, { packages });
+    const { run, spans } = await traced(fixture('features.cjs'), 'features-b3', { OTEL_PROPAGATORS: 'b3' }, 12, { packages });
     const sent = JSON.parse(/^rpc (.*)$/m.exec(run.stdout)![1]) as { traceparent?: string; b3?: string };
     expect(sent.traceparent).toBeUndefined();
     const client = clientOf(spans, '/rpc/thing')!;
@@ -305,7 +309,7 @@ describe('context in the listeners a handler adds, recording or not', () => {
 
 describe('metrics', () => {
   it('OTEL_METRICS_EXPORTER set: http.server.request.duration and http.client.request.duration with the conventions\' attributes and buckets', async () => {
-    const { run } = await traced(fixture('features.cjs'), 'features-metrics', { OTEL_METRICS_EXPORTER: 'console' }, 8, { packages: ['@opentelemetry/core', '@opentelemetry/api'] });
+    const { run } = await traced(fixture('features.cjs'), 'features-metrics', { OTEL_METRICS_EXPORTER: 'console' }, 12, { packages: ['@opentelemetry/core', '@opentelemetry/api'] });
     const server = run.stdout.slice(run.stdout.indexOf("name: 'http.server.request.duration'"));
     const client = run.stdout.slice(run.stdout.indexOf("name: 'http.client.request.duration'"));
     expect(run.stdout).toContain("name: 'http.server.request.duration'");

@@ -60,6 +60,18 @@ tracer_provider:
     expect(config.batch).toMatchObject({ maxQueueSize: 300, maxExportBatchSize: 300 });
   });
 
+  it('${} and unterminated ${ are kept as text; a reference after them still counts; an invalid one is named', () => {
+    const config = ok(`${HEADER}resource:\n  attributes:\n    - name: a\n      value: "x\${}y \${NAME} z\${oops"\n`, { NAME: 'svc' });
+    expect(config.resourceAttributes).toEqual({ a: 'x${}y svc z${oops' });
+    expect(rejected(`${HEADER}resource:\n  attributes:\n    - name: a\n      value: "\${a\${B}"\n`)).toMatch(/invalid substitution \$\{a\$\{B\}/);
+  });
+
+  it('200,000 unterminated ${ in one value: read in one pass, kept as text (quadratic before: minutes)', () => {
+    const value = '${'.repeat(200_000);
+    const config = ok(`${HEADER}resource:\n  attributes:\n    - name: a\n      value: "${value}"\n`);
+    expect(config.resourceAttributes.a).toBe(value);
+  });
+
   it('a string where the schema wants a number (quoted substitution) is a schema violation', () => {
     expect(rejected(`${HEADER}tracer_provider:\n  processors:\n    - batch:\n        max_queue_size: "\${Q:-5}"\n        exporter:\n          console:\n`)).toMatch(
       /\/tracer_provider\/processors\/0\/batch\/max_queue_size must be integer/,

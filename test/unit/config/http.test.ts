@@ -38,6 +38,14 @@ describe('HTTP configuration', () => {
     expect(broken.warnings).toEqual(['OTEL_NODE_EXCLUDED_URLS has an invalid regular expression "([bad"; it is skipped']);
   });
 
+  it('many bad items in a list cost one warning: the count and the first three', () => {
+    const bad = Array.from({ length: 50_000 }, (_, i) => `bad header ${i}`).join(',');
+    expect(resolve({ OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: `${bad},x-ok` }).warnings).toEqual([
+      'OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST has 50000 invalid header names (the first 3: "bad header 0", "bad header 1", "bad header 2"); they are skipped',
+    ]);
+    expect(resolve({ OTEL_NODE_EXCLUDED_URLS: '([a,([b' }).warnings).toEqual(['OTEL_NODE_EXCLUDED_URLS has 2 invalid regular expressions ("([a", "([b"); they are skipped']);
+  });
+
   it('header capture lists are lower-cased and deduplicated; an invalid name warns', () => {
     const { config, warnings } = resolve({
       OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST: 'X-Request-Id, user-agent,x-request-id',

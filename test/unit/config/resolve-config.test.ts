@@ -254,6 +254,26 @@ describe('resource, sampler, batch, propagators, instrumentations', () => {
   });
 });
 
+describe('many bad items in one variable: one summary warning (the count and the first three)', () => {
+  it('OTEL_RESOURCE_ATTRIBUTES with 50,000 malformed entries', () => {
+    const bad = Array.from({ length: 50_000 }, (_, i) => `k${i}`).join(',');
+    const { config, warnings } = resolve({ OTEL_RESOURCE_ATTRIBUTES: `${bad},team=core` });
+    expect(warnings).toEqual(['OTEL_RESOURCE_ATTRIBUTES has 50000 malformed entries (the first 3: "k0", "k1", "k2") (expected key=value); they are ignored']);
+    expect(config.resourceAttributes).toEqual({ team: 'core' });
+  });
+  it('unknown instrumentations, detectors, exporters; a repeated jaeger propagator', () => {
+    const many = (word: string) => Array.from({ length: 1000 }, (_, i) => `${word}${i}`).join(',');
+    expect(resolve({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: `http,${many('x')}` }).warnings).toEqual([
+      'OTEL_NODE_ENABLED_INSTRUMENTATIONS names 1000 unknown instrumentations (the first 3: "x0", "x1", "x2"); they are ignored (see the README for the list)',
+    ]);
+    expect(resolve({ OTEL_NODE_RESOURCE_DETECTORS: `host,${many('d')}` }).warnings).toEqual([
+      expect.stringMatching(/^OTEL_NODE_RESOURCE_DETECTORS has 1000 values that are not one of all, none, .* \(the first 3: "d0", "d1", "d2"\); using no detector for it for them$/),
+    ]);
+    expect(resolve({ OTEL_METRICS_EXPORTER: `otlp,${many('m')}` }).warnings).toHaveLength(1);
+    expect(resolve({ OTEL_PROPAGATORS: Array(1000).fill('jaeger').join(',') }).warnings).toHaveLength(1);
+  });
+});
+
 describe('bad values: one warning naming the variable and the value, the default used', () => {
   const cases: [Record<string, string>, string, (c: ReturnType<typeof resolve>['config']) => unknown, unknown][] = [
     [{ OTEL_TRACES_EXPORTER: 'bogus' }, 'OTEL_TRACES_EXPORTER="bogus"', (c) => c.traceExporters.map((e) => e.kind), ['otlp']],

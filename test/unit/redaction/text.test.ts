@@ -20,6 +20,7 @@ describe('redactText', () => {
     expect(redactText('connect ECONNREFUSED postgres://app:PW@db:5432/orders')).toBe('connect ECONNREFUSED postgres://<redacted>@db:5432/orders');
     expect(redactText('GET https://api.example/v1?%74oken=abc&page=2 failed')).toBe('GET https://api.example/v1?%74oken=<redacted>&page=2 failed');
     expect(redactText('dsn host=db password=hunter2 user=app')).toBe('dsn host=db password=<redacted> user=app');
+    expect(redactText('GET https://acct.blob.core.windows.net/c/b?sv=2022&sig=abc%2Bd&se=1 403')).toBe('GET https://acct.blob.core.windows.net/c/b?sv=2022&sig=<redacted>&se=1 403');
     expect(redactText('Authorization: Bearer abcdefgh12345678')).toBe('Authorization: Bearer <redacted>');
     expect(redactText('bad jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig here')).toBe('bad jwt <redacted> here');
   });
@@ -27,6 +28,8 @@ describe('redactText', () => {
     const stack = 'Error: boom\n    at handler (/app/server.js:10:5)\n    at process (node:internal/x:1:1)';
     expect(redactText(stack)).toBe(stack);
     expect(redactText('?code=US&page=2 not found; a Basic idea')).toBe('?code=US&page=2 not found; a Basic idea');
+    expect(redactText('Basic authentication failed; Bearer tokens expired')).toBe('Basic authentication failed; Bearer tokens expired');
+    expect(redactText('Authorization: Basic dXNlcjpwYXNz')).toBe('Authorization: Basic <redacted>');
   });
   it('is linear on long hostile input (one pass per run of characters)', () => {
     for (const s of ['a'.repeat(200_000), 'eyJ'.repeat(70_000), 'token'.repeat(40_000), `${'x.'.repeat(100_000)}`, 'Bearer '.repeat(30_000), '%'.repeat(200_000) + '=']) {
