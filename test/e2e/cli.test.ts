@@ -279,6 +279,26 @@ describe('otel-agent view', () => {
     expect(c.stdout).toMatch(/^job /m);
   });
 
+  it('shows where a client span went: host and path of its URL, without credentials or query', async () => {
+    // An http.get client span as the agent records it: named by the method, no url.path.
+    const attr = (key: string, value: string | number) => ({ key, value: typeof value === 'number' ? { intValue: value } : { stringValue: value } });
+    const clientSpan = {
+      traceId: '6b8efff798038103d269b633813fc60c',
+      spanId: '2000000000000001',
+      name: 'GET',
+      kind: 3,
+      startTimeUnixNano: '1763700000000000000',
+      endTimeUnixNano: '1763700000050000000',
+      attributes: [attr('http.request.method', 'GET'), attr('url.full', 'https://REDACTED:REDACTED@api.example.com:8443/v1/items?api_key=REDACTED&q=secret-ish'), attr('server.address', 'api.example.com'), attr('http.response.status_code', 200)],
+    };
+    const file = path.join(tmp, 'client.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'http' }, spans: [clientSpan] }] }] })}\n`);
+    const result = await cli(['view', file, '--width', '120']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^GET url=api\.example\.com:8443\/v1\/items status=200 /m);
+    expect(result.stdout).not.toMatch(/REDACTED|secret-ish/);
+  });
+
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
   it.skipIf(!chromium)('writes one self-contained HTML page that renders the waterfall in Chromium', async () => {
     const html = path.join(tmp, 'trace.html');
