@@ -464,6 +464,12 @@ describe('otel-agent run', () => {
     }
   });
 
+  it('warns about a bad option value itself, also when the command starts no Node process', async () => {
+    const result = await cli(['run', '--protocol', 'http/xml', '--endpoint', receiver.httpUrl, '--', 'true']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('[otel-agent] warning: OTEL_EXPORTER_OTLP_PROTOCOL="http/xml" is not one of http/protobuf, http/json, grpc; using http/protobuf (set by --protocol)\n');
+  });
+
   it('says when the command does not exist (127)', async () => {
     const result = await cli(['run', '--', 'no-such-command-otel-agent']);
     expect(result.code).toBe(127);
