@@ -424,6 +424,15 @@ describe('otel-agent view and replay on hostile trace files', () => {
     expect((await cli(['view', good, '--width', 'x'])).code).toBe(2);
   });
 
+  it('shows a trace of 150000 spans (more lines than one push(...lines) call takes)', async () => {
+    const spans = Array.from({ length: 150_000 }, (_, i) => ({ traceId: '5b8efff798038103d269b633813fc60c', spanId: (0x1000000000000000n + BigInt(i + 1)).toString(16), name: 'n', startTimeUnixNano: T0 }));
+    const file = write('hostile-many.jsonl', doc(spans));
+    const r = await cli(['view', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('n ')).length).toBe(150_000);
+  });
+
   it('draws a 20000-span parent chain with bounded guides: the depth as a number past 12 levels', async () => {
     const id = (i: number) => (0x1000000000000000n + BigInt(i + 1)).toString(16);
     const chain = Array.from({ length: 20_000 }, (_, i) => span({ spanId: id(i), name: `s${i}`, ...(i > 0 ? { parentSpanId: id(i - 1) } : {}) }));
