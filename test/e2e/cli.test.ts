@@ -338,6 +338,23 @@ describe('otel-agent view', () => {
     expect(bytes.length).toBeGreaterThan(20_000); // a blank page compresses to a few KB
     if (process.env.OTEL_AGENT_KEEP_SCREENSHOT) fs.copyFileSync(png, process.env.OTEL_AGENT_KEEP_SCREENSHOT);
   });
+  it.skipIf(!chromium)('indents a deep parent chain in the HTML page for 12 levels, then shows the depth as a number', async () => {
+    const id = (i: number) => (0x3000000000000000n + BigInt(i + 1)).toString(16);
+    const t0 = '1763700000000000000';
+    const spans = Array.from({ length: 40 }, (_, i) => ({ traceId: '7b8efff798038103d269b633813fc60c', spanId: id(i), ...(i > 0 ? { parentSpanId: id(i - 1) } : {}), name: `s${i}`, startTimeUnixNano: t0, endTimeUnixNano: t0 }));
+    const file = path.join(tmp, 'deep-chain.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] })}\n`);
+    const html = path.join(tmp, 'deep-chain.html');
+    expect((await cli(['view', file, '--html', html])).code).toBe(0);
+    const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
+    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`];
+    const dom = spawnSync(chromium!, [...flags, '--dump-dom', `${pathToFileURL(html).href}#span=${id(39)}`], { encoding: 'utf8', timeout: 60_000 });
+    expect(dom.status, dom.stderr).toBe(0);
+    const paddings = [...dom.stdout.matchAll(/padding-left: (\d+)px/g)].map((m) => Number(m[1]));
+    expect(paddings).toHaveLength(40);
+    expect(Math.max(...paddings)).toBe(4 + 12 * 16);
+    expect([...dom.stdout.matchAll(/<span class="depth">\[(\d+)\] <\/span>/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 27 }, (_, i) => i + 13));
+  });
   if (!chromium) console.log('chromium not found (/usr/bin/chromium): the HTML view test is skipped; install it with apt-get install chromium');
 });
 

@@ -146,6 +146,7 @@ const PAGE = `<!doctype html>
   .toggle { width:18px; flex:none; text-align:center; color:var(--muted); user-select:none; }
   .name { overflow:hidden; text-overflow:ellipsis; }
   .name .attr { color:var(--muted); margin-left:6px; font-size:12px; }
+  .name .depth { color:var(--muted); font-variant-numeric:tabular-nums; }
   .row.error .name > .text { color:var(--error); font-weight:600; }
   .errmark { color:var(--error); margin-right:3px; }
   .track { flex:1; position:relative; height:100%; border-left:1px solid #eef1f4; }
@@ -181,6 +182,7 @@ const PAGE = `<!doctype html>
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('trace-data').textContent);
+  var MAX_INDENT_DEPTH = 12;
   var $ = function (tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -267,10 +269,13 @@ const PAGE = `<!doctype html>
       var row = $('div', 'row' + (span.status.code === 2 ? ' error' : ''));
       row.dataset.spanId = span.id;
       var label = $('div', 'label');
-      label.style.paddingLeft = (4 + span.depth * 16) + 'px';
+      // As in the terminal: indentation for 12 levels, then the depth as a number (a 20,000-span
+      // parent chain would otherwise push its names 320,000 px to the right).
+      label.style.paddingLeft = (4 + Math.min(span.depth, MAX_INDENT_DEPTH) * 16) + 'px';
       var toggle = $('span', 'toggle', span.children.length ? '▾' : '');
       label.appendChild(toggle);
       var name = $('span', 'name');
+      if (span.depth > MAX_INDENT_DEPTH) name.appendChild($('span', 'depth', '[' + span.depth + '] '));
       if (span.status.code === 2) name.appendChild($('span', 'errmark', '✗'));
       name.appendChild($('span', 'text', (span.orphan ? '⋯ ' : '') + (span.name || '(unnamed)')));
       span.key.forEach(function (kv) { name.appendChild($('span', 'attr', kv[0] + '=' + kv[1])); });
