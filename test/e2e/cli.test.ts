@@ -436,6 +436,9 @@ describe('otel-agent view and replay on hostile trace files', () => {
     expect(d.code).toBe(1);
     expect(d.stderr).toContain(`${missing}: cannot read: ENOENT`);
     expect(d.stdout).toContain('1 file (1 unreadable)');
+    const e = await cli(['replay', empty, '--endpoint', receiver.httpUrl]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain(`no files in ${empty}`);
     // Usage errors stay 2.
     expect((await cli(['view'])).code).toBe(2);
     expect((await cli(['view', good, '--width', 'x'])).code).toBe(2);
