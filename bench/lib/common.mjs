@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 export const BENCH = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const ROOT = path.dirname(BENCH);
-export const RESULTS = path.join(BENCH, 'RESULTS.md');
+/** The tracked results file: updated only when asked (`--write-results`), so a run leaves the work tree clean. */
+export const TRACKED_RESULTS = path.join(BENCH, 'RESULTS.md');
+/**
+ * Where a run writes its sections: bench/out/RESULTS.md (gitignored) by default; the tracked
+ * bench/RESULTS.md with `--write-results` (or BENCH_WRITE_RESULTS=1, which bench/all.mjs passes on).
+ */
+export function resultsPath(argv = process.argv, env = process.env) {
+  return argv.includes('--write-results') || env.BENCH_WRITE_RESULTS === '1' ? TRACKED_RESULTS : path.join(BENCH, 'out', 'RESULTS.md');
+}
+export const RESULTS = resultsPath();
 export const REPORTER = path.join(BENCH, 'usage-reporter.cjs');
 export const APPS = path.join(BENCH, 'apps');
 /** BENCH_QUICK=1: shorter loads and fewer rounds, for development runs (the numbers are then rougher). */
@@ -199,7 +208,7 @@ export function runHeader() {
   ].join('\n');
 }
 
-/** Replaces (or appends) the section between `<!-- name:begin -->` and `<!-- name:end -->` in bench/RESULTS.md. */
+/** Replaces (or appends) the section between `<!-- name:begin -->` and `<!-- name:end -->` in RESULTS (see resultsPath). */
 export function writeResults(name, section) {
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;
@@ -207,6 +216,7 @@ export function writeResults(name, section) {
   const old = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmarks\n';
   const [i, j] = [old.indexOf(begin), old.indexOf(end)];
   const next = i >= 0 && j > i ? old.slice(0, i) + block + old.slice(j + end.length) : `${old.trimEnd()}\n\n${block}\n`;
+  fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, next);
 }
 

@@ -21,7 +21,8 @@ Options:
   --headers <k=v,...>    request headers (percent-encoded values)
   --batch-size <n>       spans per request (default 512)
   --timeout <ms>         per request, retries included (default 10000)
-Exit code 1 when spans could not be sent or a file could not be read; damaged records alone do not fail.
+Exit code 1 when spans could not be sent or a file could not be read (missing, unreadable, a
+directory without files); damaged records alone do not fail. 2 for a usage error.
 `;
 
 const SPEC: OptionSpec = {
@@ -95,6 +96,11 @@ export async function replay(argv: readonly string[]): Promise<number> {
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new UsageError(`--batch-size ${batchText} is not a positive integer`);
   const config = replayConfig(parsed, process.env);
   const files = expandInputs(parsed.positionals);
+  if (files.length === 0) {
+    // Only directories without files were given: say which, rather than sending nothing silently.
+    process.stderr.write(terminalLine(`otel-agent: replay: no files in ${parsed.positionals.join(', ')}`));
+    return 1;
+  }
   const summary = await replayFiles(files, config, batchSize, process.stderr, process.stdout);
   return summary.failed > 0 || summary.unreadableFiles > 0 ? 1 : 0;
 }

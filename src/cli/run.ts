@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeError, warn } from '../runtime/logging';
+import { describeError, setLogLevel, warn } from '../runtime/logging';
 import { parseArgs, stringOption, UsageError, type OptionSpec } from './args';
 import type { CommandSpan } from './run/command-span';
 
@@ -112,6 +112,7 @@ export function run(argv: readonly string[]): Promise<number> {
     process.stderr.write(`[otel-agent] warning: ${ignored.map((n) => `--${n}`).join(', ')} ignored: the configuration file ${configFile} is the whole configuration\n`);
   }
   const env = commandEnv(parsed, process.env);
+  warnAboutConfiguration(parsed, env);
   const commandSpan = startCommandSpanSafely(command, args, env);
   const child = spawn(command, args, { stdio: 'inherit', env: commandSpan?.env ?? env });
 
@@ -149,6 +150,39 @@ export function run(argv: readonly string[]): Promise<number> {
       resolve(code ?? 1);
     });
   });
+}
+
+/** The variable each option sets, to name the option in a warning about its value. */
+const OPTION_VARIABLES: Record<string, string> = {
+  'service-name': 'OTEL_SERVICE_NAME',
+  exporter: 'OTEL_TRACES_EXPORTER',
+  endpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  protocol: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+  headers: 'OTEL_EXPORTER_OTLP_HEADERS',
+  file: 'OTEL_EXPORTER_OTLP_TRACES_FILE',
+  dir: 'OTEL_EXPORTER_OTLP_TRACES_DIR',
+  format: 'OTEL_AGENT_TRACE_FILE_FORMAT',
+  config: 'OTEL_CONFIG_FILE',
+};
+
+/**
+ * The configuration's warnings (a bad --protocol, an unknown exporter...), printed by run itself: the
+ * agent in the command's Node processes prints them too, but a command that starts no Node process
+ * (`true`, `make`, a shell script) would otherwise run with a silently ignored setting.
+ */
+function warnAboutConfiguration(parsed: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): void {
+  try {
+    const { resolveConfig } = require('../config') as typeof import('../config');
+    const { INSTRUMENTATIONS } = require('../instrumentations/registry') as typeof import('../instrumentations/registry');
+    const { config, warnings } = resolveConfig(env, { knownInstrumentations: INSTRUMENTATIONS });
+    setLogLevel(config.logLevel);
+    for (const warning of warnings) {
+      const option = Object.keys(OPTION_VARIABLES).find((o) => parsed.options[o] !== undefined && warning.includes(OPTION_VARIABLES[o]));
+      warn(option !== undefined ? `${warning} (set by --${option})` : warning);
+    }
+  } catch (err) {
+    warn(`could not check the configuration: ${describeError(err)}`);
+  }
 }
 
 /** The command's span, or none (with one warning) if it cannot be made: the command runs either way. */

@@ -279,6 +279,26 @@ describe('otel-agent view', () => {
     expect(c.stdout).toMatch(/^job /m);
   });
 
+  it('shows where a client span went: host and path of its URL, without credentials or query', async () => {
+    // An http.get client span as the agent records it: named by the method, no url.path.
+    const attr = (key: string, value: string | number) => ({ key, value: typeof value === 'number' ? { intValue: value } : { stringValue: value } });
+    const clientSpan = {
+      traceId: '6b8efff798038103d269b633813fc60c',
+      spanId: '2000000000000001',
+      name: 'GET',
+      kind: 3,
+      startTimeUnixNano: '1763700000000000000',
+      endTimeUnixNano: '1763700000050000000',
+      attributes: [attr('http.request.method', 'GET'), attr('url.full', 'https://REDACTED:REDACTED@api.example.com:8443/v1/items?api_key=REDACTED&q=secret-ish'), attr('server.address', 'api.example.com'), attr('http.response.status_code', 200)],
+    };
+    const file = path.join(tmp, 'client.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'http' }, spans: [clientSpan] }] }] })}\n`);
+    const result = await cli(['view', file, '--width', '120']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^GET url=api\.example\.com:8443\/v1\/items status=200 /m);
+    expect(result.stdout).not.toMatch(/REDACTED|secret-ish/);
+  });
+
   const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
   it.skipIf(!chromium)('writes one self-contained HTML page that renders the waterfall in Chromium', async () => {
     const html = path.join(tmp, 'trace.html');
@@ -317,6 +337,23 @@ describe('otel-agent view', () => {
     expect(bytes.readUInt32BE(16)).toBe(1200); // IHDR width
     expect(bytes.length).toBeGreaterThan(20_000); // a blank page compresses to a few KB
     if (process.env.OTEL_AGENT_KEEP_SCREENSHOT) fs.copyFileSync(png, process.env.OTEL_AGENT_KEEP_SCREENSHOT);
+  });
+  it.skipIf(!chromium)('indents a deep parent chain in the HTML page for 12 levels, then shows the depth as a number', async () => {
+    const id = (i: number) => (0x3000000000000000n + BigInt(i + 1)).toString(16);
+    const t0 = '1763700000000000000';
+    const spans = Array.from({ length: 40 }, (_, i) => ({ traceId: '7b8efff798038103d269b633813fc60c', spanId: id(i), ...(i > 0 ? { parentSpanId: id(i - 1) } : {}), name: `s${i}`, startTimeUnixNano: t0, endTimeUnixNano: t0 }));
+    const file = path.join(tmp, 'deep-chain.jsonl');
+    fs.writeFileSync(file, `${JSON.stringify({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 't' }, spans }] }] })}\n`);
+    const html = path.join(tmp, 'deep-chain.html');
+    expect((await cli(['view', file, '--html', html])).code).toBe(0);
+    const profile = fs.mkdtempSync(path.join(tmp, 'chromium-'));
+    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`];
+    const dom = spawnSync(chromium!, [...flags, '--dump-dom', `${pathToFileURL(html).href}#span=${id(39)}`], { encoding: 'utf8', timeout: 60_000 });
+    expect(dom.status, dom.stderr).toBe(0);
+    const paddings = [...dom.stdout.matchAll(/padding-left: (\d+)px/g)].map((m) => Number(m[1]));
+    expect(paddings).toHaveLength(40);
+    expect(Math.max(...paddings)).toBe(4 + 12 * 16);
+    expect([...dom.stdout.matchAll(/<span class="depth">\[(\d+)\] <\/span>/g)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 27 }, (_, i) => i + 13));
   });
   if (!chromium) console.log('chromium not found (/usr/bin/chromium): the HTML view test is skipped; install it with apt-get install chromium');
 });
@@ -399,9 +436,21 @@ describe('otel-agent view and replay on hostile trace files', () => {
     expect(d.code).toBe(1);
     expect(d.stderr).toContain(`${missing}: cannot read: ENOENT`);
     expect(d.stdout).toContain('1 file (1 unreadable)');
+    const e = await cli(['replay', empty, '--endpoint', receiver.httpUrl]);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toContain(`no files in ${empty}`);
     // Usage errors stay 2.
     expect((await cli(['view'])).code).toBe(2);
     expect((await cli(['view', good, '--width', 'x'])).code).toBe(2);
+  });
+
+  it('shows a trace of 150000 spans (more lines than one push(...lines) call takes)', async () => {
+    const spans = Array.from({ length: 150_000 }, (_, i) => ({ traceId: '5b8efff798038103d269b633813fc60c', spanId: (0x1000000000000000n + BigInt(i + 1)).toString(16), name: 'n', startTimeUnixNano: T0 }));
+    const file = write('hostile-many.jsonl', doc(spans));
+    const r = await cli(['view', file]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('n ')).length).toBe(150_000);
   });
 
   it('draws a 20000-span parent chain with bounded guides: the depth as a number past 12 levels', async () => {
@@ -442,6 +491,12 @@ describe('otel-agent run', () => {
       const result = await done;
       expect(result, `${signal}: ${result.stderr}`).toMatchObject(expected);
     }
+  });
+
+  it('warns about a bad option value itself, also when the command starts no Node process', async () => {
+    const result = await cli(['run', '--protocol', 'http/xml', '--endpoint', receiver.httpUrl, '--', 'true']);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('[otel-agent] warning: OTEL_EXPORTER_OTLP_PROTOCOL="http/xml" is not one of http/protobuf, http/json, grpc; using http/protobuf (set by --protocol)\n');
   });
 
   it('says when the command does not exist (127)', async () => {

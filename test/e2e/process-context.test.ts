@@ -137,6 +137,21 @@ console.log(new Scheduler().build({ name: 'curl' }));
     expect(JSON.stringify(spans, (_k, v) => (typeof v === 'bigint' ? String(v) : v))).not.toContain('c2VjcmV0');
   });
 
+  it('a module that is not there (a file or a package): one warning naming it at start, the program unchanged', async () => {
+    const run = await runApp({
+      // mylib is installed but not loaded in this run: that is no mistake, and gets no warning.
+      files: { 'main.cjs': `console.log(require('./lib.cjs').ok());`, 'lib.cjs': `exports.ok = () => 'ok';`, 'node_modules/mylib/index.js': `exports.go = () => 1;` },
+      entry: 'main.cjs',
+      env: env({ OTEL_AGENT_FUNCTION_SPANS: './lib.cjs[ok];./lib/runer[run];no-such-package-xyz[go];mylib[go]' }),
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('ok\n');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^\[otel-agent\] warning: OTEL_AGENT_FUNCTION_SPANS: \.\/lib\/runer was not found \(no file \/.*\/lib\/runer \(nor with \.js, \.cjs, \.mjs or \/index\.js\)\); it is not traced$/),
+      '[otel-agent] warning: OTEL_AGENT_FUNCTION_SPANS: no-such-package-xyz was not found (no such package in node_modules above the working directory or the main script); it is not traced',
+    ]);
+  });
+
   it('a malformed specification: one warning naming it, the valid parts still apply', async () => {
     const lib = `exports.ok = () => 'ok';`;
     const run = await runApp({

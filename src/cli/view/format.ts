@@ -1,5 +1,6 @@
 // What both waterfalls show about a span: its duration as text, its few key attributes, values as short text.
 import type { PlainValue } from '../../trace-file/reader';
+import { redactUrl } from '../redact';
 import type { ViewSpan } from './model';
 
 /** 850µs, 12.3ms, 1.23s, 2m03s: three significant digits are plenty for a waterfall. */
@@ -27,6 +28,8 @@ const KEY_ATTRIBUTES = [
   'http.request.method',
   'http.route',
   'url.path',
+  // Client spans: where the request went (host and path of the redacted url.full), see clientTarget.
+  'url',
   'http.response.status_code',
   'rpc.method',
   'db.system.name',
@@ -48,6 +51,11 @@ export function keyAttributes(span: ViewSpan): [string, string][] {
   const taken = new Set<string>();
   for (const pattern of KEY_ATTRIBUTES) {
     const keys = pattern.endsWith('*') ? Object.keys(span.attributes).filter((k) => k.startsWith(pattern.slice(0, -1))).sort() : [pattern];
+    if (pattern === 'url') {
+      const target = 'url.path' in span.attributes ? undefined : clientTarget(span.attributes);
+      if (target !== undefined && out.length < MAX_KEY_ATTRIBUTES) out.push(['url', valueText(target, 60)]);
+      continue;
+    }
     for (const key of keys) {
       if (out.length >= MAX_KEY_ATTRIBUTES) return out;
       if (taken.has(key) || !(key in span.attributes)) continue;
@@ -58,6 +66,22 @@ export function keyAttributes(span: ViewSpan): [string, string][] {
     }
   }
   return out;
+}
+
+/**
+ * `host[:port]/path` of a client span's URL (`url.full`, or the older `http.url`), which its name
+ * ("GET") does not say. Only host and path: credentials and the query (where tokens live) are left
+ * out; what is not a URL is shown with credentials redacted.
+ */
+function clientTarget(attributes: ViewSpan['attributes']): string | undefined {
+  const full = attributes['url.full'] ?? attributes['http.url'];
+  if (typeof full !== 'string' || full === '') return undefined;
+  try {
+    const url = new URL(full);
+    return `${url.host}${url.pathname}`;
+  } catch {
+    return redactUrl(full);
+  }
 }
 
 /** A value as one short line: strings as they are, the rest as JSON, bytes as hex. */

@@ -128,6 +128,7 @@ const PAGE = `<!doctype html>
   .toggle { width:18px; flex:none; text-align:center; color:var(--muted); user-select:none; }
   .name { overflow:hidden; text-overflow:ellipsis; }
   .name .attr { color:var(--muted); margin-left:6px; font-size:12px; }
+  .name .depth { color:var(--muted); font-variant-numeric:tabular-nums; }
   .row.error .name > .text { color:var(--error); font-weight:600; }
   .errmark { color:var(--error); margin-right:3px; }
   .track { flex:1; position:relative; height:100%; border-left:1px solid #eef1f4; }

@@ -1,5 +1,7 @@
 // Wraps exported functions named by OTEL_AGENT_FUNCTION_SPANS in spans: zero-code spans for the program's own code.
 import { SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import * as fs from 'node:fs';
+import { isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { absolutePath, workingDirectory } from '../../runtime/environment';
@@ -119,6 +121,12 @@ export function startFunctionSpans(modules: readonly ModuleFunctionsSpec[]): str
     const files = path.isAbsolute(target) ? candidateFiles(target) : [target];
     const cwd = workingDirectory();
     const label = path.isAbsolute(target) && cwd !== undefined ? path.relative(cwd, target) || target : target;
+    // A typo would otherwise mean silence: the hook just never fires. Looking at start costs a few
+    // stats, for configured modules only. The hooks stay in place either way.
+    if (path.isAbsolute(target) ? !files.some(isFile) : !packageInstalled(target, cwd)) {
+      const where = path.isAbsolute(target) ? `no file ${target}${files.length > 1 ? ' (nor with .js, .cjs, .mjs or /index.js)' : ''}` : 'no such package in node_modules above the working directory or the main script';
+      warn(`${VARIABLE}: ${spec.module} was not found (${where}); it is not traced`);
+    }
     new RequireHook(files, { internals: true }, <T>(exports: T) => patch(exports, label) as T);
     new ImportHook(files, (exports) => {
       patch(exports, label);
@@ -127,6 +135,35 @@ export function startFunctionSpans(modules: readonly ModuleFunctionsSpec[]): str
     targets.push(...files.map((f) => (path.isAbsolute(f) ? pathToFileURL(f).href : f)));
   }
   return targets;
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `specifier`'s package is where Node would look for it from the working directory or the
+ * main script: node_modules folders up the tree, NODE_PATH, the global folders. Builtins count.
+ */
+function packageInstalled(specifier: string, cwd: string | undefined): boolean {
+  if (isBuiltin(specifier)) return true;
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const starts = [cwd, process.argv[1] ? path.dirname(path.resolve(cwd ?? '/', process.argv[1])) : undefined].filter((d): d is string => d !== undefined);
+  const dirs = new Set<string>();
+  for (const start of starts) {
+    for (let dir = start; ; dir = path.dirname(dir)) {
+      dirs.add(path.join(dir, 'node_modules'));
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  const { globalPaths } = require('node:module') as { globalPaths?: string[] };
+  for (const dir of [...(process.env.NODE_PATH ?? '').split(path.delimiter), ...(globalPaths ?? [])]) if (dir) dirs.add(dir);
+  return [...dirs].some((dir) => fs.existsSync(path.join(dir, name)));
 }
 
 /** `./lib/runner` may mean runner.js, .cjs or .mjs; a path with an extension means itself. */

@@ -24,6 +24,8 @@ interface IndexRow {
 }
 
 const data = JSON.parse(document.getElementById('trace-data')!.textContent!) as PageData;
+/** As in the terminal: indentation for 12 levels, then the depth as a number (a 20,000-span parent chain would otherwise push its names 320,000 px to the right). */
+const MAX_INDENT_DEPTH = 12;
 
 function $<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -128,10 +130,11 @@ function renderTrace(trace: PageTrace): HTMLElement {
     const row = $('div', 'row' + (span.status.code === 2 ? ' error' : ''));
     row.dataset.spanId = span.id;
     const label = $('div', 'label');
-    label.style.paddingLeft = 4 + span.depth * 16 + 'px';
+    label.style.paddingLeft = 4 + Math.min(span.depth, MAX_INDENT_DEPTH) * 16 + 'px';
     const toggle = $('span', 'toggle', span.children.length ? '▾' : '');
     label.appendChild(toggle);
     const name = $('span', 'name');
+    if (span.depth > MAX_INDENT_DEPTH) name.appendChild($('span', 'depth', '[' + span.depth + '] '));
     if (span.status.code === 2) name.appendChild($('span', 'errmark', '✗'));
     name.appendChild($('span', 'text', (span.orphan ? '⋯ ' : '') + (span.name || '(unnamed)')));
     span.key.forEach((kv) => {
