@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { normalizeTracesData, type ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
 import { execFileSync, spawn } from 'node:child_process';
@@ -381,8 +381,10 @@ logger_provider:
 });
 
 /** A FIFO nobody writes to: opening it for reading the ordinary way waits forever. */
-const FIFO = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-fifo-')), 'otel.fifo');
+const FIFO_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-agent-fifo-'));
+const FIFO = path.join(FIFO_DIR, 'otel.fifo');
 execFileSync('mkfifo', [FIFO]);
+afterAll(() => fs.rmSync(FIFO_DIR, { recursive: true, force: true }));
 
 describe('OTEL_CONFIG_FILE that cannot be used: one warning, the agent off, the program untouched', () => {
   const BAD: Record<string, { yaml?: string; path?: string; expect: RegExp }> = {
