@@ -136,10 +136,10 @@ export interface AgentConfig {
   logLevel: DiagLogLevel;
   /** Upper bound on the flush at exit. */
   flushTimeoutMillis: number;
-  /** A span covering the whole run: 'auto' = when a TRACEPARENT was inherited. */
+  /** A span covering the whole run: 'auto' = when a context was inherited (TRACEPARENT, or B3 with OTEL_PROPAGATORS=b3). */
   processSpan: 'auto' | 'on' | 'off';
   processSpanName?: string;
-  /** Put TRACEPARENT/TRACESTATE/BAGGAGE into the environment of child processes and workers. */
+  /** Put the configured propagators' fields (TRACEPARENT, B3, X_B3_*...) into the environment of child processes and workers. */
   childProcessPropagation: boolean;
   /** Exported functions to wrap in spans (OTEL_AGENT_FUNCTION_SPANS). */
   functionSpans: ModuleFunctionsSpec[];

@@ -4,8 +4,8 @@ import type { CompiledRule } from './command-rules';
 
 export interface ChildProcessInstrumentationConfig extends InstrumentationConfig {
   /**
-   * Put the child span's context into the child's environment as `TRACEPARENT`, `TRACESTATE` and
-   * `BAGGAGE` (the configured propagator's keys, upper-cased), in a copy of `options.env` or of
+   * Put the child span's context into the child's environment in the configured propagators' fields
+   * (`TRACEPARENT`, `TRACESTATE`, `BAGGAGE`, `B3`, `X_B3_*`: upper-cased, `-` as `_`), in a copy of `options.env` or of
    * `process.env`. Values inherited from above are replaced. Default: true.
    */
   propagateContext?: boolean;
