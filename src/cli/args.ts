@@ -1,4 +1,5 @@
 // A small command-line parser: --name value, --name=value, boolean flags, positionals, and `--` ending the options.
+import { parseKeyValueList } from '../config/key-values';
 
 export interface OptionSpec {
   [name: string]: { type: 'string' | 'boolean'; short?: string };
@@ -56,16 +57,8 @@ export function stringOption(parsed: ParsedArgs, name: string): string | undefin
 
 /** `key=value,...` with percent-decoded parts, as OTEL_EXPORTER_OTLP_HEADERS. */
 export function parseKeyValues(value: string, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of value.split(',')) {
-    if (entry.trim() === '') continue;
-    const eq = entry.indexOf('=');
-    if (eq <= 0) throw new UsageError(`${what}: "${entry.slice(0, 20)}" is not key=value`);
-    try {
-      out[decodeURIComponent(entry.slice(0, eq).trim())] = decodeURIComponent(entry.slice(eq + 1).trim());
-    } catch {
-      throw new UsageError(`${what}: bad percent-encoding in "${entry.slice(0, eq)}"`);
-    }
-  }
-  return out;
+  const list = parseKeyValueList(value);
+  if (list.malformed.length > 0) throw new UsageError(`${what}: "${list.malformed[0].slice(0, 20)}" is not key=value`);
+  if (list.badEncoding.length > 0) throw new UsageError(`${what}: bad percent-encoding in "${list.badEncoding[0].slice(0, list.badEncoding[0].indexOf('='))}"`);
+  return list.values;
 }

@@ -1,4 +1,5 @@
 // OTEL_CONFIG_FILE: the declarative configuration document mapped onto the same AgentConfig the variables produce.
+import { parseKeyValueList } from './key-values';
 import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, LOG_LEVELS } from './defaults';
 import type {
   ConfigurationModel,
@@ -128,16 +129,10 @@ export function configFromModel(model: ConfigurationModel, file: string, context
   const resourceAttributes: Record<string, string> = {};
   const list = model.resource?.attributes_list;
   if (list) {
-    for (const entry of list.split(',')) {
-      const eq = entry.indexOf('=');
-      if (entry.trim() === '') continue;
-      if (eq <= 0) fail('/resource/attributes_list', `malformed entry "${showValue(entry)}" (expected key=value)`);
-      try {
-        resourceAttributes[decodeURIComponent(entry.slice(0, eq).trim())] = decodeURIComponent(entry.slice(eq + 1).trim());
-      } catch {
-        fail('/resource/attributes_list', `entry "${showValue(entry)}" is not percent-encoded correctly`);
-      }
-    }
+    const parsed = parseKeyValueList(list);
+    if (parsed.malformed.length > 0) fail('/resource/attributes_list', `malformed entry "${showValue(parsed.malformed[0])}" (expected key=value)`);
+    if (parsed.badEncoding.length > 0) fail('/resource/attributes_list', `entry "${showValue(parsed.badEncoding[0])}" is not percent-encoded correctly`);
+    Object.assign(resourceAttributes, parsed.values);
   }
   for (const [i, a] of (model.resource?.attributes ?? []).entries()) {
     if (a.value === null) continue;
@@ -394,17 +389,10 @@ function batchSettings(s: Obj, at: string, fail: Fail): BatchConfig {
 
 /** headers (name/value pairs) win over headers_list (`k=v,...`, percent-encoded), as upstream merges them. */
 function headersOf(s: NonNullable<OtlpHttpExporterConfigModel> | NonNullable<OtlpGrpcExporterConfigModel>, at: string, fail: Fail): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of (s.headers_list ?? '').split(',')) {
-    if (entry.trim() === '') continue;
-    const eq = entry.indexOf('=');
-    if (eq <= 0) fail(`${at}/headers_list`, 'malformed entry (expected key=value); values are not shown');
-    try {
-      out[decodeURIComponent(entry.slice(0, eq).trim())] = decodeURIComponent(entry.slice(eq + 1).trim());
-    } catch {
-      fail(`${at}/headers_list`, 'an entry is not percent-encoded correctly');
-    }
-  }
+  const parsed = parseKeyValueList(s.headers_list ?? '');
+  if (parsed.malformed.length > 0) fail(`${at}/headers_list`, 'malformed entry (expected key=value); values are not shown');
+  if (parsed.badEncoding.length > 0) fail(`${at}/headers_list`, 'an entry is not percent-encoded correctly');
+  const out: Record<string, string> = parsed.values;
   for (const h of s.headers ?? []) if (h.value !== null) out[h.name] = h.value;
   return out;
 }

@@ -1,4 +1,5 @@
 // Reads variables from an environment snapshot: trimmed, typed, with one warning per bad value.
+import { parseKeyValueList } from './key-values';
 import type { SettingSource } from './types';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -102,22 +103,11 @@ export class EnvReader {
   /** `k1=v1,k2=v2` with percent-decoded parts (W3C baggage style, as OTEL_*_HEADERS and OTEL_RESOURCE_ATTRIBUTES). */
   keyValues(name: string): Record<string, string> {
     const value = this.string(name);
-    const out: Record<string, string> = {};
-    if (value === undefined) return out;
-    const malformed: string[] = [];
-    for (const entry of value.split(',')) {
-      if (entry.trim() === '') continue;
-      const eq = entry.indexOf('=');
-      const key = eq > 0 ? safeDecode(entry.slice(0, eq).trim()) : undefined;
-      const val = eq > 0 ? safeDecode(entry.slice(eq + 1).trim()) : undefined;
-      if (!key || val === undefined) {
-        malformed.push(redactEntry(entry));
-        continue;
-      }
-      out[key] = val;
-    }
+    if (value === undefined) return {};
+    const list = parseKeyValueList(value);
+    const malformed = [...list.malformed, ...list.badEncoding].map(redactEntry);
     this.warnItems(name, malformed, 'has a malformed entry', (n) => `has ${n} malformed entries`, ' (expected key=value); it is ignored');
-    return out;
+    return list.values;
   }
 
   /** An absolute http(s) URL. */
@@ -146,13 +136,6 @@ export function stripCredentials(value: string): string {
   return value.replace(/\/\/[^/@\s]*@/, '//');
 }
 
-function safeDecode(s: string): string | undefined {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return undefined;
-  }
-}
 
 /** Shows the key of a bad header entry but never its value (it may be a token). */
 function redactEntry(entry: string): string {
