@@ -1,7 +1,7 @@
 // Which trace exporters to build, from OTEL_TRACES_EXPORTER, OTLP, kops file, KubeVirt runner and Jaeger variables.
 import { DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, OTLP_HTTP_PORT } from './defaults';
 import { EnvReader, isHttpUrl, showValue, stripCredentials } from './env-reader';
-import type { AgentOptions, OtlpExporterConfig, OtlpProtocol, TraceExporterConfig, TraceFileFormat } from './types';
+import type { AgentOptions, OtlpExporterConfig, OtlpProtocol, OtlpTlsFiles, TraceExporterConfig, TraceFileFormat } from './types';
 
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const DEFAULT_HTTP_ENDPOINT = DEFAULT_OTLP_HTTP_ENDPOINT;
@@ -140,7 +140,21 @@ function readOtlp(
   if (Object.keys(headers).length > 0) {
     r.note('otlp.headers', Object.keys(headers).map((k) => `${k}=<redacted>`).join(','), 'OTEL_EXPORTER_OTLP_HEADERS');
   }
-  return { kind: 'otlp', protocol, url, headers, timeoutMillis, compression };
+  const tls = readTlsFiles(r);
+  return { kind: 'otlp', protocol, url, headers, timeoutMillis, compression, ...(tls ? { tls } : {}) };
+}
+
+/** OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE / CLIENT_CERTIFICATE / CLIENT_KEY: paths; the exporter reads them (bounded). */
+function readTlsFiles(r: EnvReader): OtlpTlsFiles | undefined {
+  const file = (suffix: string) => r.string(`OTEL_EXPORTER_OTLP_TRACES_${suffix}`) ?? r.string(`OTEL_EXPORTER_OTLP_${suffix}`);
+  const tls: OtlpTlsFiles = {};
+  const ca = file('CERTIFICATE');
+  const cert = file('CLIENT_CERTIFICATE');
+  const key = file('CLIENT_KEY');
+  if (ca !== undefined) tls.ca = ca;
+  if (cert !== undefined) tls.cert = cert;
+  if (key !== undefined) tls.key = key;
+  return Object.keys(tls).length > 0 ? tls : undefined;
 }
 
 /** Joins a base URL and a path the way sdk-node does for the generic endpoint. */

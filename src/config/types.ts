@@ -14,6 +14,14 @@ export interface OtlpExporterConfig {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression: 'gzip' | 'none';
+  /** TLS files (paths, read when the exporter is made): a private CA, and a client certificate and key for mutual TLS. */
+  tls?: OtlpTlsFiles;
+}
+
+export interface OtlpTlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
 }
 
 export interface FileExporterConfig {

@@ -181,7 +181,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
     };
     let sending: Promise<void>;
     try {
-      if (this.config.protocol !== 'grpc') this.agent ??= keepAliveAgentFor(this.config.url);
+      if (this.config.protocol !== 'grpc') this.agent ??= keepAliveAgentFor(this.config.url, this.config.tls);
       sending = sendOnce(this.request, body, onSocket, this.agent);
     } catch (err) {
       sending = Promise.reject(err);

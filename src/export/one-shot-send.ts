@@ -2,6 +2,7 @@
 import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import type { OtlpExporterConfig } from '../config';
+import { tlsOptions } from './tls-files';
 
 /** What a single send needs; the exit sender receives it on stdin, never on its command line. */
 export interface OneShotRequest {
@@ -10,6 +11,8 @@ export interface OneShotRequest {
   headers: Record<string, string>;
   timeoutMillis: number;
   compression?: OtlpExporterConfig['compression'];
+  /** TLS file paths (the exit sender reads them itself). */
+  tls?: OtlpExporterConfig['tls'];
 }
 
 export const requestFor = (config: OtlpExporterConfig, timeoutMillis = config.timeoutMillis): OneShotRequest => ({
@@ -18,6 +21,7 @@ export const requestFor = (config: OtlpExporterConfig, timeoutMillis = config.ti
   headers: config.headers,
   timeoutMillis,
   compression: config.compression,
+  ...(config.tls ? { tls: config.tls } : {}),
 });
 
 const GRPC_EXPORT_PATH = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -53,7 +57,7 @@ export function sendHttpOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (
   }
   headers['Content-Length'] = payload.length;
   return new Promise((resolve, reject) => {
-    const request = transport.request(url, { method: 'POST', headers, agent: agent ?? false, timeout: req.timeoutMillis }, (res) => {
+    const request = transport.request(url, { method: 'POST', headers, agent: agent ?? false, timeout: req.timeoutMillis, ...tlsOptions(req.tls) }, (res) => {
       res.resume();
       res.on('end', () => {
         const status = res.statusCode ?? 500;
@@ -85,7 +89,7 @@ export function cancelGrpcCalls(): void {
 export function sendGrpcOnce(req: OneShotRequest, body: Uint8Array): Promise<void> {
   const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
   const url = new URL(req.url);
-  const credentials = url.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+  const credentials = url.protocol === 'https:' ? sslCredentials(req.tls) : grpc.credentials.createInsecure();
   const client = new grpc.Client(url.host, credentials);
   const metadata = new grpc.Metadata();
   for (const [k, v] of Object.entries(req.headers)) metadata.set(k, v);
@@ -106,7 +110,15 @@ export function sendOnce(req: OneShotRequest, body: Uint8Array, onSocket?: (sock
 }
 
 /** A keep-alive agent for the URL's scheme: the main thread's batches reuse their connections. */
-export function keepAliveAgentFor(url: string): Agent {
+export function keepAliveAgentFor(url: string, tls?: OtlpExporterConfig['tls']): Agent {
   const mod = (new URL(url).protocol === 'https:' ? require('node:https') : require('node:http')) as typeof import('node:http');
-  return new mod.Agent({ keepAlive: true });
+  return new mod.Agent({ keepAlive: true, ...tlsOptions(tls) });
+}
+
+/** gRPC over TLS with the configured CA and client certificate, else the system's roots. */
+export function sslCredentials(tls: OtlpExporterConfig['tls']): import('@grpc/grpc-js').ChannelCredentials {
+  const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+  const o = tlsOptions(tls);
+  const buf = (pem: string | undefined) => (pem === undefined ? null : Buffer.from(pem));
+  return grpc.credentials.createSsl(buf(o.ca), buf(o.key), buf(o.cert));
 }

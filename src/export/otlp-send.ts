@@ -1,5 +1,7 @@
 // Sends OTLP request bodies that are already encoded, with the upstream transport (retries, TLS, compression).
 import type { OtlpExporterConfig } from '../config';
+import { sslCredentials } from './one-shot-send';
+import { tlsOptions } from './tls-files';
 
 /** The request is already encoded (by the upstream serializer): pass it through. */
 const passThrough = {
@@ -20,14 +22,29 @@ export interface OtlpSender {
 
 /** The upstream export delegate for the configured protocol, fed with encoded bodies. */
 export function createOtlpSender(config: OtlpExporterConfig): OtlpSender {
-  const options = { url: config.url, headers: config.headers, timeoutMillis: config.timeoutMillis, compression: config.compression as never, concurrencyLimit: OTLP_CONCURRENCY_LIMIT };
+  const tls = tlsOptions(config.tls);
+  const options = {
+    url: config.url,
+    headers: config.headers,
+    timeoutMillis: config.timeoutMillis,
+    compression: config.compression as never,
+    concurrencyLimit: OTLP_CONCURRENCY_LIMIT,
+    ...(Object.keys(tls).length > 0 ? { httpAgentOptions: { keepAlive: true, ...tls } } : {}),
+  };
   if (config.protocol === 'grpc') {
     const grpcBase = require('@opentelemetry/otlp-grpc-exporter-base') as typeof import('@opentelemetry/otlp-grpc-exporter-base');
     const { Metadata } = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
     const metadata = new Metadata();
     for (const [k, v] of Object.entries(config.headers)) metadata.set(k, v);
     const grpcOptions = grpcBase.convertLegacyOtlpGrpcOptions(
-      { url: config.url, metadata, timeoutMillis: config.timeoutMillis, compression: config.compression as never, concurrencyLimit: OTLP_CONCURRENCY_LIMIT },
+      {
+        url: config.url,
+        metadata,
+        timeoutMillis: config.timeoutMillis,
+        compression: config.compression as never,
+        concurrencyLimit: OTLP_CONCURRENCY_LIMIT,
+        ...(config.tls && config.url.startsWith('https:') ? { credentials: sslCredentials(config.tls) } : {}),
+      },
       'TRACES',
     );
     return grpcBase.createOtlpGrpcExportDelegate(
