@@ -17,6 +17,7 @@ import {
   CLOUD_RESOURCE_DETECTORS,
   type AgentConfig,
   type BatchConfig,
+  type OtlpTlsFiles,
   type ConfigContext,
   type HttpConfig,
   type OtlpExporterConfig,
@@ -399,7 +400,6 @@ function headersOf(s: NonNullable<OtlpHttpExporterConfigModel> | NonNullable<Otl
 
 function otlpCommon(name: string, s: Obj, at: string, fail: Fail): Omit<OtlpExporterConfig, 'kind' | 'url'> & { url?: string } {
   const settings = s as NonNullable<OtlpHttpExporterConfigModel> & NonNullable<OtlpGrpcExporterConfigModel>;
-  if (settings.tls != null) fail(`${at}/tls`, 'TLS files are not supported by the agent (use an https:// endpoint with the system CAs)');
   const compression = settings.compression ?? 'none';
   if (compression !== 'gzip' && compression !== 'none') fail(`${at}/compression`, `"${showValue(compression)}" is not gzip or none`);
   const url = settings.endpoint ?? undefined;
@@ -417,7 +417,19 @@ function otlpCommon(name: string, s: Obj, at: string, fail: Fail): Omit<OtlpExpo
     headers: headersOf(settings, at, fail),
     timeoutMillis: noLimitAsMax(num(settings.timeout)) ?? DEFAULT_TIMEOUT_MILLIS,
     compression: compression as 'gzip' | 'none',
+    ...tlsOf(settings),
   };
+}
+
+/** The exporter's `tls` block (ca_file, cert_file, key_file): file paths, read by the exporter. */
+function tlsOf(settings: object): { tls?: OtlpTlsFiles } {
+  const block = (settings as { tls?: { ca_file?: string | null; cert_file?: string | null; key_file?: string | null } | null }).tls;
+  if (!block) return {};
+  const tls: OtlpTlsFiles = {};
+  if (block.ca_file) tls.ca = block.ca_file;
+  if (block.cert_file) tls.cert = block.cert_file;
+  if (block.key_file) tls.key = block.key_file;
+  return Object.keys(tls).length > 0 ? { tls } : {};
 }
 
 function spanExporter(name: string, s: Obj, at: string, format: TraceFileFormat, fail: Fail): TraceExporterConfig {

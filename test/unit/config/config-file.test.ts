@@ -251,7 +251,6 @@ describe('rejections name the file, the path in the document and the unknown nam
     ['detector', 'resource:\n  detection/development:\n    detectors:\n      - k8s: {}\n', '/resource/detection/development/detectors/0/k8s: unknown resource detector "k8s"'],
     ['instrumentation', 'instrumentation/development:\n  js:\n    htpp:\n      enabled: false\n', '/instrumentation/development/js/htpp: unknown instrumentation "htpp"'],
     ['metric reader', 'meter_provider:\n  readers:\n    - pull:\n        exporter:\n          prometheus/development: {}\n', '/meter_provider/readers/0/pull: unknown metric reader "pull"'],
-    ['TLS files', 'tracer_provider:\n  processors:\n    - batch:\n        exporter:\n          otlp_http:\n            tls:\n              ca_file: /ca.pem\n', '/tracer_provider/processors/0/batch/exporter/otlp_http/tls: TLS files are not supported'],
   ])('%s', (_kind, body, message) => {
     expect(rejected(HEADER + body)).toContain(`/etc/otel.yaml: ${message}`);
   });
@@ -351,5 +350,12 @@ describe('otel-agent replay next to a file', () => {
     const parsed = { options: {}, positionals: [] } as unknown as Parameters<typeof replayConfig>[0];
     const otlp = replayConfig(parsed, { OTEL_CONFIG_FILE: '/nonexistent/otel.yaml', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
     expect(otlp.url).toBe('http://collector:4318/v1/traces');
+  });
+});
+
+describe('TLS files', () => {
+  it('an OTLP exporter\'s tls block gives the CA, client certificate and key paths, read by the exporter', () => {
+    const config = ok(`${HEADER}tracer_provider:\n  processors:\n    - batch:\n        exporter:\n          otlp_http:\n            endpoint: https://c:4318/v1/traces\n            tls:\n              ca_file: /ca.pem\n              cert_file: /client.pem\n              key_file: /client.key\n`);
+    expect((config.traceExporters[0] as OtlpExporterConfig).tls).toEqual({ ca: '/ca.pem', cert: '/client.pem', key: '/client.key' });
   });
 });
