@@ -122,8 +122,8 @@ function exporterDocument(e: TraceExporterConfig): object {
   switch (e.kind) {
     case 'otlp':
       return e.protocol === 'grpc'
-        ? { otlp_grpc: { endpoint: e.url, ...headersDocument(e.headers), compression: e.compression, timeout: e.timeoutMillis } }
-        : { otlp_http: { endpoint: e.url, encoding: e.protocol === 'http/json' ? 'json' : 'protobuf', ...headersDocument(e.headers), compression: e.compression, timeout: e.timeoutMillis } };
+        ? { otlp_grpc: { endpoint: e.url, ...headersDocument(e.headers), compression: e.compression, timeout: e.timeoutMillis, ...tlsDocument(e.tls) } }
+        : { otlp_http: { endpoint: e.url, encoding: e.protocol === 'http/json' ? 'json' : 'protobuf', ...headersDocument(e.headers), compression: e.compression, timeout: e.timeoutMillis, ...tlsDocument(e.tls) } };
     case 'console':
       return { console: null };
     case 'zipkin':
@@ -167,4 +167,14 @@ function samplerDocument(s: SamplerConfig): object {
       return { parent_based: out };
     }
   }
+}
+
+/** OTEL_EXPORTER_OTLP_*CERTIFICATE / CLIENT_* as the exporter's tls block. */
+function tlsDocument(tls: { ca?: string; cert?: string; key?: string } | undefined): { tls?: Record<string, string> } {
+  if (!tls) return {};
+  const block: Record<string, string> = {};
+  if (tls.ca) block.ca_file = tls.ca;
+  if (tls.cert) block.cert_file = tls.cert;
+  if (tls.key) block.key_file = tls.key;
+  return { tls: block };
 }

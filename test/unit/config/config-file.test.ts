@@ -293,6 +293,8 @@ describe('otel-agent config --from-env', () => {
       OTEL_TRACES_EXPORTER: 'otlp,console',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/ca.pem',
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: '/etc/client.key',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
       OTEL_TRACES_SAMPLER_ARG: '0.5',
       OTEL_PROPAGATORS: 'b3multi',
