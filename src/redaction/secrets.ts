@@ -3,8 +3,8 @@ import { decodeQueryName } from './query-name';
 
 export const REDACTED = '<redacted>';
 
-/** Flag or key names whose value is a secret. */
-const SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth|jit[-_]?config|session|cookie|bearer|signature)/i;
+/** Flag or key names whose value is a secret (`auth`, but not `author` or `authority`; `authorization` is). */
+const SECRET_NAME = /(pass(word|wd|phrase)?|secret|token|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth(?!or(?!i[sz]))|jit[-_]?config|session|cookie|bearer|signature)/i;
 /** Values that look like credentials on their own, whatever their shape: JWTs, PEM keys, well-known token prefixes. */
 const LOOKS_SECRET = [
   /^eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/, // JWT

@@ -1,6 +1,7 @@
 // Secrets in values (src/redaction/secrets.ts): the cases issue 18 lists, and what must stay.
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactArgs, redactCommand } from '../../../src/redaction/index';
+import { isSecretName, REDACTED, redactArgs, redactCommand } from '../../../src/redaction/index';
+import { redactText } from '../../../src/redaction/text';
 
 const R = REDACTED;
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpM';
@@ -41,5 +42,22 @@ describe('secret values', () => {
   it('a JWT inside a longer value', () => {
     expect(redactArgs([`Bearer:${JWT}`, `--header=X-Id: ${JWT}`, `cfg=a,jwt=${JWT}`, `prefix${JWT}`])).toEqual([`Bearer:${R}`, `--header=X-Id: ${R}`, `cfg=a,jwt=${R}`, `prefix${R}`]);
     expect(redactArgs(['eyJust-a-word', 'keyJSON.example'])).toEqual(['eyJust-a-word', 'keyJSON.example']);
+  });
+});
+
+describe('secret names are not found inside ordinary words', () => {
+  it.each([
+    ['authorization', true],
+    ['Authorisation', true],
+    ['x-auth-token', true],
+    ['oauth', true],
+    ['basic_auth', true],
+    ['author', false],
+    ['authors', false],
+    ['authority', false],
+  ])('%s: %s', (name, secret) => expect(isSecretName(name)).toBe(secret));
+
+  it('free text keeps author= and authority= (a commit message in an error), and still hides auth=', () => {
+    expect(redactText('commit by author=bob authority=ca1 failed: auth=hunter2')).toBe(`commit by author=bob authority=ca1 failed: auth=${REDACTED}`);
   });
 });
