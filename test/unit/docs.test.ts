@@ -50,6 +50,11 @@ describe('documentation', () => {
     expect(broken).toEqual([]);
   });
 
+  it('the README is a front page of at most 250 lines; the rest is in docs/', () => {
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(250);
+    expect(readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).length).toBeGreaterThanOrEqual(10);
+  });
+
   it('finds a broken link when there is one (the check can fail)', () => {
     expect(anchors('# A `b`: c\n## A `b`: c\n```\n# not a heading\n```')).toEqual(new Set(['a-b-c', 'a-b-c-1']));
   });
