@@ -3,7 +3,7 @@ import type { AgentConfig, OtlpExporterConfig, TraceExporterConfig } from '../..
 import { redactText } from '../../redaction/text';
 import { readAppPackage } from '../../runtime/environment';
 import { redactHeaders, redactUrl } from '../redact';
-import { logLevelName } from '../../config/defaults';
+import { SETTINGS } from '../../config/settings';
 
 export interface SettingRow {
   setting: string;
@@ -56,27 +56,23 @@ export function settingRows(config: AgentConfig, env: Env, rejectedNames: readon
   }
 
   row('sampler', src.sampler?.value ?? config.sampler.kind, src.sampler?.from ?? 'default');
-  row('propagators', config.propagators.join(',') || 'none', from('OTEL_PROPAGATORS'));
-  row('batch: max queue size', String(config.batch.maxQueueSize), from('OTEL_BSP_MAX_QUEUE_SIZE'));
-  row('batch: max export batch size', String(config.batch.maxExportBatchSize), from('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'));
-  row('batch: schedule delay (ms)', String(config.batch.scheduledDelayMillis), from('OTEL_BSP_SCHEDULE_DELAY'));
-  row('batch: export timeout (ms)', String(config.batch.exportTimeoutMillis), from('OTEL_BSP_EXPORT_TIMEOUT'));
-  const limits = config.spanLimits;
-  row('limit: span attribute count', String(limits.attributeCountLimit), from('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'));
-  row('limit: span attribute length', limits.attributeValueLengthLimit === undefined ? 'unlimited' : String(limits.attributeValueLengthLimit), from('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'));
-  row('limit: events per span', String(limits.eventCountLimit), from('OTEL_SPAN_EVENT_COUNT_LIMIT'));
-  row('limit: links per span', String(limits.linkCountLimit), from('OTEL_SPAN_LINK_COUNT_LIMIT'));
-  row('limit: attributes per event', String(limits.attributePerEventCountLimit), from('OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT'));
-  row('limit: attributes per link', String(limits.attributePerLinkCountLimit), from('OTEL_LINK_ATTRIBUTE_COUNT_LIMIT'));
+  // Settings that one variable decides (or it, then a general one): label and value from the settings table.
+  const tableRows = (group: 'standard' | 'batch and limits' | 'exporter' | 'agent') => {
+    for (const setting of SETTINGS) {
+      if (setting.group !== group || !setting.doctor) continue;
+      const { label, value, fallback } = setting.doctor;
+      row(label, value(config), fallback ? from(setting.name, fallback) : from(setting.name));
+    }
+  };
+  tableRows('standard');
+  tableRows('batch and limits');
   const instFrom = [from('OTEL_NODE_ENABLED_INSTRUMENTATIONS'), from('OTEL_NODE_DISABLED_INSTRUMENTATIONS')].filter((f) => f !== 'default');
   // Enabled is not the same as loaded: some apply only where they can (aws-lambda inside Lambda).
   const notHere = instrumentationsHere ? config.instrumentations.filter((id) => !instrumentationsHere.includes(id)) : [];
   const instValue = notHere.length > 0 ? `${config.instrumentations.length - notHere.length} apply here (${config.instrumentations.length} enabled; not here: ${notHere.join(', ')})` : `${config.instrumentations.length} enabled`;
   row('instrumentations', instValue, instFrom.join(', ') || 'default');
-  row('metrics exporter', config.metricsExporters.join(',') || 'none', from('OTEL_METRICS_EXPORTER'));
-  row('logs exporter', config.logsExporters.join(',') || 'none', from('OTEL_LOGS_EXPORTER'));
-  row('log level', logLevelName(config.logLevel), from('OTEL_LOG_LEVEL'));
-  row('flush timeout (ms)', String(config.flushTimeoutMillis), from('OTEL_AGENT_FLUSH_TIMEOUT'));
+  tableRows('exporter');
+  tableRows('agent');
   if (config.processSpan !== undefined) row('process span', config.processSpan, from('OTEL_AGENT_PROCESS_SPAN'));
   if (config.processSpanName !== undefined) row('process span name', config.processSpanName, 'OTEL_AGENT_PROCESS_SPAN_NAME');
   if (config.childProcessPropagation !== undefined) row('child process propagation', String(config.childProcessPropagation), from('OTEL_AGENT_CHILD_PROCESS_PROPAGATION'));
