@@ -187,4 +187,4 @@ async function main() {
 }
 
 if (process.argv[2] === '--load') await load(process.argv.slice(3));
-else await runMain('profile-request', main);
+else if (process.argv[1] === SELF) await runMain('profile-request', main);
