@@ -1,17 +1,18 @@
 // Where the CPU of one request goes (issue 19): profiles the node:http hello world (bench/apps/server.cjs) with no
 // agent, this agent and this agent with the sampler off over a fixed number of requests, sums self time (and sampled
 // allocation bytes) by bucket and function, and prints µs (bytes) per request per variant and the differences.
-// node bench/profile-request.mjs [requests=30000]; BENCH_PROFILE_INTERVAL=<µs> (100); writes bench/out/profile-request/.
+// node bench/profile-request.mjs [requests=30000]; BENCH_ROUNDS (3), BENCH_PROFILE_INTERVAL=<µs> (100); writes bench/out/profile-request/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { AGENT_ARGS, BENCH, FAIR_ENV, REPORTER, childEnv, die, fmt, makeAppDir, runMain, runNode, table } from './lib/common.mjs';
+import { AGENT_ARGS, BENCH, FAIR_ENV, REPORTER, childEnv, die, fmt, makeAppDir, median, runMain, runNode, table } from './lib/common.mjs';
 import { LOAD_CPUS, SERVER_CPUS } from './lib/http-load.mjs';
 import { OtlpSink } from './lib/otlp-sink.mjs';
 
 const SELF = new URL(import.meta.url).pathname;
 const HOOK = path.join(BENCH, 'lib', 'profile-hook.cjs');
 const CONNECTIONS = 10;
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
 
 // The load generator (its own process, on LOAD_CPUS): warm-up, SIGUSR2 to the server, <n> requests, SIGUSR2, wait
 // for the profile file, then GET /?shutdown=1.
@@ -143,12 +144,14 @@ async function main() {
   const plainDir = makeAppDir({ copy: ['server.cjs'] });
   fs.rmSync(path.join(plainDir, 'node_modules', '@org', 'otel-agent', 'dist', 'autoinstrumentation'), { recursive: true });
   const sink = await new OtlpSink().start();
-  const runs = new Map();
+  const runs = new Map(VARIANTS.flatMap((v) => ['cpu', 'heap'].map((kind) => [`${v.name}/${kind}`, []])));
   try {
-    for (const heap of [false, true]) {
-      for (const v of VARIANTS) {
-        process.stderr.write(`profile-request: ${v.name}, ${heap ? 'allocations' : 'cpu'}, ${n} requests\n`);
-        runs.set(`${v.name}/${heap ? 'heap' : 'cpu'}`, await profileRun({ dir: v.unbundled ? plainDir : dir, sink, variant: v, n, heap, outDir }));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const heap of [false, true]) {
+        for (const v of VARIANTS) {
+          process.stderr.write(`profile-request: round ${round + 1}/${ROUNDS}, ${v.name}, ${heap ? 'allocations' : 'cpu'}, ${n} requests\n`);
+          runs.get(`${v.name}/${heap ? 'heap' : 'cpu'}`).push(await profileRun({ dir: v.unbundled ? plainDir : dir, sink, variant: v, n, heap, outDir }));
+        }
       }
     }
   } finally {
@@ -156,29 +159,39 @@ async function main() {
     for (const d of [dir, plainDir]) fs.rmSync(d, { recursive: true, force: true });
   }
   const names = VARIANTS.map((v) => v.name);
-  const get = (kind, v) => runs.get(`${v}/${kind}`);
-  const per = (kind, v, m, k) => (m.get(k) ?? 0) / get(kind, v).requests;
+  const thread = (r) => (r.cpu.thread.user + r.cpu.thread.system) / r.requests;
+  // The sampler records wall time (a descheduled thread still gets samples): each CPU profile is scaled so that
+  // its busy (non-idle) time equals the main thread's CPU time; allocations are per request as sampled.
+  const scale = (kind, r) => (kind === 'cpu' ? thread(r) / (r.sums.busy / r.requests) : 1);
+  const per = (kind, v, what, k) => median(runs.get(`${v}/${kind}`).map((r) => ((r.sums[what].get(k) ?? 0) / r.requests) * scale(kind, r)));
+  const col = (v, pick) => median(runs.get(`${v}/cpu`).map(pick));
   const report = [];
   const say = (s = '') => report.push(s);
-  say(`# Per request: node:http hello world, ${n} measured requests (after ${Math.round(n / 3)} warm-up), ${CONNECTIONS} connections`);
+  say(`# Per request: node:http hello world, ${n} measured requests (after ${Math.round(n / 3)} warm-up), ${CONNECTIONS} connections, medians of ${ROUNDS} rounds`);
   say();
-  say(table(['variant', 'requests', 'req/s (profiled, noisy)', 'spans at sink', 'process CPU µs/req', 'main thread CPU µs/req', 'profiled busy µs/req', 'GC µs/req'], names.map((v) => {
-    const r = get('cpu', v);
-    return [v, r.requests, fmt(r.rps, 0), r.delivered, fmt((r.cpu.process.user + r.cpu.process.system) / r.requests, 2),
-      fmt((r.cpu.thread.user + r.cpu.thread.system) / r.requests, 2), fmt(r.sums.busy / r.requests, 2), fmt(per('cpu', v, r.sums.bucket, 'GC'), 2)];
-  })));
+  say(table(['variant', 'spans at sink', 'process CPU µs/req', 'main thread CPU µs/req', 'profiled busy (wall) µs/req', 'GC µs/req (scaled)'], names.map((v) => [
+    v, col(v, (r) => r.delivered), fmt(col(v, (r) => (r.cpu.process.user + r.cpu.process.system) / r.requests), 2),
+    fmt(col(v, thread), 2), fmt(col(v, (r) => r.sums.busy / r.requests), 2), fmt(per('cpu', v, 'bucket', 'GC'), 2),
+  ])));
   for (const [kind, unit, digits] of [['cpu', 'µs', 2], ['heap', 'bytes', 0]]) {
     for (const [what, limit] of [['bucket', 40], ['file', 30], ['fn', 40]]) {
-      const keys = new Set(names.flatMap((v) => [...get(kind, v).sums[what].keys()]));
+      const keys = new Set(names.flatMap((v) => runs.get(`${v}/${kind}`).flatMap((r) => [...r.sums[what].keys()])));
+      keys.delete('idle');
+      keys.delete('(idle)');
       const rows = [...keys].map((k) => {
-        const [a, none, off, plain] = COLUMNS.map((v) => per(kind, v, get(kind, v).sums[what], k));
+        const [a, none, off, plain] = COLUMNS.map((v) => per(kind, v, what, k));
         return { k, a, none, off, plain };
-      }).sort((x, y) => Math.abs(Math.max(y.a, y.plain) - y.none) - Math.abs(Math.max(x.a, x.plain) - x.none)).slice(0, limit);
+      });
+      const sum = (f) => rows.reduce((t, r) => t + f(r), 0);
+      const top = rows.sort((x, y) => Math.abs(Math.max(y.a, y.plain) - y.none) - Math.abs(Math.max(x.a, x.plain) - x.none)).slice(0, limit);
+      const cells = (r) => [fmt(r.a, digits), fmt(r.none, digits), fmt(r.off, digits), fmt(r.a - r.none, digits, true), fmt(r.a - r.off, digits, true), fmt(r.plain, digits), fmt(r.plain - r.none, digits, true)];
       say();
-      say(`## ${unit} per request by ${what} (${kind === 'cpu' ? 'self time' : 'sampled allocations'}), sorted by |agent − none| (either build)`);
+      say(`## ${unit} per request by ${what} (${kind === 'cpu' ? 'self time' : 'sampled allocations'}, idle left out), sorted by |agent − none| (either build)`);
       say();
-      say(table([what, `${unit} agent`, `${unit} none`, `${unit} sampler off`, 'agent − none', 'agent − sampler off', `${unit} agent unbundled`, 'unbundled − none'],
-        rows.map((r) => [r.k, fmt(r.a, digits), fmt(r.none, digits), fmt(r.off, digits), fmt(r.a - r.none, digits, true), fmt(r.a - r.off, digits, true), fmt(r.plain, digits), fmt(r.plain - r.none, digits, true)])));
+      say(table([what, `${unit} agent`, `${unit} none`, `${unit} sampler off`, 'agent − none', 'agent − sampler off', `${unit} agent unbundled`, 'unbundled − none'], [
+        ...top.map((r) => [r.k, ...cells(r)]),
+        ['all (sum of medians)', ...cells({ a: sum((r) => r.a), none: sum((r) => r.none), off: sum((r) => r.off), plain: sum((r) => r.plain) })],
+      ]));
     }
   }
   const text = report.join('\n');
