@@ -25,15 +25,17 @@ export function packageNameOf(specifier: string): string | undefined {
 export function startInstrumentations(entries: readonly InstrumentationEntry[], config: AgentConfig, extraEsmInclude: readonly string[] = []): LoadedInstrumentations {
   const loaded = new Set<string>();
   const instances: Instrumentation[] = [];
-  const create = (entry: InstrumentationEntry) => {
-    if (loaded.has(entry.id)) return;
+  const create = (entry: InstrumentationEntry): Instrumentation | undefined => {
+    if (loaded.has(entry.id)) return undefined;
     loaded.add(entry.id);
     try {
       const instance = entry.create(config);
       guardPatches(instance as WithModuleDefinitions, entry.id);
       instances.push(instance);
+      return instance;
     } catch (err) {
       warn(`instrumentation "${entry.id}" could not be loaded and is skipped: ${describeError(err)}`);
+      return undefined;
     }
   };
 
@@ -51,6 +53,13 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[], 
     }
     for (const m of entry.modules) lazyByModule.set(m, [...(lazyByModule.get(m) ?? []), entry]);
     for (const name of entry.globals ?? []) onFirstUseOfGlobal(name, () => create(entry));
+    for (const name of entry.channels ?? []) {
+      onFirstChannelMessage(name, (message) => {
+        // Created by its module or global meanwhile: it is subscribed, and got this message itself.
+        if (loaded.has(entry.id)) return;
+        (create(entry) as ChannelFedInstrumentation | undefined)?.deliverChannelMessage?.(name, message);
+      });
+    }
   }
   // The require hook shared by all instrumentations must precede every module load.
   ensureRequireHookFirst();
@@ -108,6 +117,21 @@ export function startInstrumentations(entries: readonly InstrumentationEntry[], 
  * original property back exactly as it was. Reading `fetch` comes before calling it, so the
  * instrumentation is listening before the first request.
  */
+/** An instrumentation fed by diagnostics channels takes the message that made the loader create it (it was not subscribed yet). */
+export interface ChannelFedInstrumentation extends Instrumentation {
+  deliverChannelMessage?(channel: string, message: unknown): void;
+}
+
+/** Calls `trigger` with the first message published on `name`, once. */
+function onFirstChannelMessage(name: string, trigger: (message: unknown) => void): void {
+  const diagnostics = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+  const once = (message: unknown) => {
+    diagnostics.unsubscribe(name, once);
+    trigger(message);
+  };
+  diagnostics.subscribe(name, once);
+}
+
 function onFirstUseOfGlobal(name: string, trigger: () => void): void {
   const original = Object.getOwnPropertyDescriptor(globalThis, name);
   if (!original?.configurable) return;

@@ -13,6 +13,12 @@ export interface InstrumentationEntry {
   readonly defaultOn: boolean;
   /** Globals whose first use means the instrumentation is needed (e.g. `fetch`, which has no module to load). */
   readonly globals?: readonly string[];
+  /**
+   * Diagnostics channels whose first message means it is needed: a library loaded by path or bundled
+   * publishes there without ever being resolved by name. The instrumentation is then created and handed
+   * that message (see ChannelFedInstrumentation).
+   */
+  readonly channels?: readonly string[];
   /** False when the instrumentation cannot apply to this process (it is then not loaded at all). */
   applies?(): boolean;
   /** Loads the instrumentation's code and constructs it (enabled), configured from the agent's config. */
@@ -25,9 +31,9 @@ const RUNTIME_CHECKS: Record<string, () => boolean> = {
 };
 
 /** Instrumentations of things a program uses without loading a module. */
-const GLOBAL_TRIGGERS: Record<string, { modules: string[]; globals: string[] }> = {
+const GLOBAL_TRIGGERS: Record<string, { modules: string[]; globals: string[]; channels: string[] }> = {
   // Node's fetch is undici inside; the instrumentation listens on its diagnostics channels.
-  undici: { modules: ['undici'], globals: ['fetch'] },
+  undici: { modules: ['undici'], globals: ['fetch'], channels: ['undici:request:create'] },
 };
 
 /** `options`: from a configuration file (instrumentation/development.js.<id>), in the class's own names. */
@@ -97,6 +103,7 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
     id: row.id,
     applies: RUNTIME_CHECKS[row.id],
     globals: trigger?.globals,
+    channels: trigger?.channels,
     modules: trigger ? [...row.modules, ...trigger.modules] : row.modules,
     defaultOn: row.defaultOn,
     create: (config) => replacement?.(config) ?? createUpstream(row, upstreamOptions(row.id, config)),
@@ -131,6 +138,7 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
   {
     id: 'fastify',
     modules: ['fastify'],
+    channels: ['tracing:fastify.request.handler:start'],
     defaultOn: true,
     create: () => new (require('./fastify') as typeof import('./fastify')).FastifyInstrumentation(),
   },

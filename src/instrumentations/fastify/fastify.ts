@@ -62,6 +62,11 @@ export class FastifyInstrumentation extends InstrumentationBase<FastifyInstrumen
     diagnostics.subscribe(`${HANDLER_CHANNEL}:error`, onError);
   }
 
+  /** The message on which the agent's loader created this instrumentation (fastify loaded by path or bundled). */
+  deliverChannelMessage(channel: string, message: unknown): void {
+    if (channel === `${HANDLER_CHANNEL}:start`) onStart(message);
+  }
+
   override disable(): void {
     if (!subscribed) return;
     subscribed = false;

@@ -100,6 +100,11 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
     }
   }
 
+  /** The message on which the agent's loader created this instrumentation (undici loaded by path or bundled). */
+  deliverChannelMessage(channel: string, message: unknown): void {
+    this.listeners?.find(([name]) => name === channel)?.[1](message);
+  }
+
   override disable(): void {
     super.disable();
     if (this.listeners === undefined) return;
