@@ -96,6 +96,25 @@ function upstreamOptions(id: string, config: AgentConfig): Record<string, unknow
   return { disableLogSending: config.logsExporters.length === 0, ...fromFile };
 }
 
+/**
+ * Fixes applied to an upstream instrumentation where it changes what the program sees. koa: upstream's
+ * patched `use` reads `middleware.router` before koa checks the argument, so `app.use(null)` threw
+ * "Cannot read properties of null" instead of koa's "middleware must be a function!".
+ */
+const UPSTREAM_FIXES: Record<string, (instrumentation: Instrumentation) => void> = {
+  koa: (instrumentation) => {
+    const target = instrumentation as unknown as { _getKoaUsePatch?: (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown };
+    const getPatch = target._getKoaUsePatch;
+    if (typeof getPatch !== 'function') return;
+    target._getKoaUsePatch = function (this: unknown, original) {
+      const patched = getPatch.call(this, original);
+      return function use(this: unknown, ...args: unknown[]) {
+        return typeof args[0] === 'function' ? patched.apply(this, args) : original.apply(this, args);
+      };
+    };
+  },
+};
+
 function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): InstrumentationEntry {
   const trigger = GLOBAL_TRIGGERS[row.id];
   const replacement = AGENT_REPLACEMENTS[row.id];
@@ -106,7 +125,13 @@ function upstreamEntry(row: (typeof UPSTREAM_INSTRUMENTATIONS)[number]): Instrum
     channels: trigger?.channels,
     modules: trigger ? [...row.modules, ...trigger.modules] : row.modules,
     defaultOn: row.defaultOn,
-    create: (config) => replacement?.(config) ?? createUpstream(row, upstreamOptions(row.id, config)),
+    create: (config) => {
+      const own = replacement?.(config);
+      if (own) return own;
+      const instrumentation = createUpstream(row, upstreamOptions(row.id, config));
+      UPSTREAM_FIXES[row.id]?.(instrumentation);
+      return instrumentation;
+    },
   };
 }
 

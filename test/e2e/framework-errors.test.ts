@@ -101,6 +101,21 @@ const KABOOM_ASYNC = { status: ERROR, message: 'kaboom async', exceptions: ['Err
 const OK = { status: 0, message: undefined, exceptions: [] };
 
 describe('koa (with @koa/router)', () => {
+  it('app.use(not a function) throws koa\'s own error, as without the agent (upstream\'s patch read .router first)', async () => {
+    const app = `
+const Koa = require('koa');
+for (const bad of [null, undefined, 0, 'x']) {
+  try { new Koa().use(bad); console.log('accepted', String(bad)); } catch (err) { console.log(String(bad), err.constructor.name, err.message); }
+}
+new Koa().use(async (ctx, next) => next());
+console.log('a function is accepted');
+`;
+    const withAgent = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: ['koa'], env: { OTEL_TRACES_EXPORTER: 'none' } });
+    const without = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: ['koa'], preload: 'none' });
+    expect(without.stdout).toContain('null TypeError middleware must be a function!');
+    expect([withAgent.code, withAgent.stdout, withAgent.stderr]).toEqual([without.code, without.stdout, without.stderr]);
+  });
+
   it('koa\'s spans record the exception (status unset); the server span gets it, with the status message of the 500', async () => {
     const { run, spans } = await traced('koa.cjs', 'koa-errors', ['koa', '@koa/router']);
     expect(run.stdout).toBe('/ok 200 ok\n/sync 500 Internal Server Error\n/async 500 Internal Server Error\n/next 500 Internal Server Error\n/handled 200 recovered\n');
