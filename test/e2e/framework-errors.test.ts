@@ -110,7 +110,7 @@ for (const bad of [null, undefined, 0, 'x']) {
 new Koa().use(async (ctx, next) => next());
 console.log('a function is accepted');
 `;
-    const withAgent = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: ['koa'], env: { OTEL_TRACES_EXPORTER: 'none' } });
+    const withAgent = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: ['koa'], env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl } });
     const without = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: ['koa'], preload: 'none' });
     expect(without.stdout).toContain('null TypeError middleware must be a function!');
     expect([withAgent.code, withAgent.stdout, withAgent.stderr]).toEqual([without.code, without.stdout, without.stderr]);
