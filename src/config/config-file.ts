@@ -1,6 +1,6 @@
 // OTEL_CONFIG_FILE: the declarative configuration document mapped onto the same AgentConfig the variables produce.
 import { parseKeyValueList } from './key-values';
-import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, LOG_LEVELS } from './defaults';
+import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, DEFAULT_OTLP_TIMEOUT_MILLIS, LOG_LEVELS } from './defaults';
 import type {
   ConfigurationModel,
   OtlpGrpcExporterConfigModel,
@@ -37,7 +37,6 @@ export const AGENT_SETTINGS_PATH = '/instrumentation/development/js/otel_agent';
 
 const DEFAULT_HTTP_TRACES_URL = `${DEFAULT_OTLP_HTTP_ENDPOINT}/v1/traces`;
 const DEFAULT_GRPC_URL = DEFAULT_OTLP_GRPC_ENDPOINT;
-const DEFAULT_TIMEOUT_MILLIS = 10_000;
 const SPAN_EXPORTERS = ['otlp_http', 'otlp_grpc', 'console', 'otlp_file/development'];
 const SAMPLERS = ['always_on', 'always_off', 'trace_id_ratio_based', 'parent_based'];
 const PROPAGATORS: readonly PropagatorName[] = ['tracecontext', 'baggage', 'b3', 'b3multi'];
@@ -415,7 +414,7 @@ function otlpCommon(name: string, s: Obj, at: string, fail: Fail): Omit<OtlpExpo
     protocol: name === 'otlp_grpc' ? 'grpc' : settings.encoding === 'json' ? 'http/json' : 'http/protobuf',
     url,
     headers: headersOf(settings, at, fail),
-    timeoutMillis: noLimitAsMax(num(settings.timeout)) ?? DEFAULT_TIMEOUT_MILLIS,
+    timeoutMillis: noLimitAsMax(num(settings.timeout)) ?? DEFAULT_OTLP_TIMEOUT_MILLIS,
     compression: compression as 'gzip' | 'none',
     ...tlsOf(settings),
   };

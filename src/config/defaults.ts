@@ -9,6 +9,9 @@ export const DEFAULT_BATCH = { maxQueueSize: 2048, maxExportBatchSize: 512, sche
 /** Span limits' defaults (OTEL_*_COUNT_LIMIT), as in the SDK; value lengths are unlimited. */
 export const DEFAULT_COUNT_LIMIT = 128;
 
+/** An OTLP export request's timeout (OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT), as in the SDK. */
+export const DEFAULT_OTLP_TIMEOUT_MILLIS = 10_000;
+
 export const OTLP_HTTP_PORT = '4318';
 export const DEFAULT_OTLP_HTTP_ENDPOINT = `http://localhost:${OTLP_HTTP_PORT}`;
 export const DEFAULT_OTLP_GRPC_ENDPOINT = 'http://localhost:4317';

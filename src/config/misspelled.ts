@@ -3,7 +3,8 @@ import type { Env } from './env-reader';
 import { OTHER_KNOWN_VARIABLES, SETTING_NAMES } from './settings';
 
 const KNOWN = new Set([...SETTING_NAMES, ...OTHER_KNOWN_VARIABLES]);
-const CANDIDATES = [...SETTING_NAMES];
+/** The agent's variables, each with its name without underscores (`OTEL_SERVICENAME` is `OTEL_SERVICE_NAME` squeezed). */
+const CANDIDATES = [...SETTING_NAMES].map((name) => ({ name, squeezed: name.replace(/_/g, '') }));
 /** Only names that start like the agent's can be meant for it; other programs' variables are never looked at. */
 const OURS = /^(OTEL|KAR)_/i;
 /** An environment is small, but never let a huge one cost start-up time. */
@@ -32,10 +33,10 @@ function closest(name: string): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of CANDIDATES) {
-    if (candidate.replace(/_/g, '') === squeezed) return candidate;
-    if (Math.abs(candidate.length - upper.length) > budget) continue;
-    const distance = editDistance(upper, candidate, budget);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
+    if (candidate.squeezed === squeezed) return candidate.name;
+    if (Math.abs(candidate.name.length - upper.length) > budget) continue;
+    const distance = editDistance(upper, candidate.name, budget);
+    if (distance < bestDistance) [best, bestDistance] = [candidate.name, distance];
   }
   return bestDistance <= budget ? best : undefined;
 }

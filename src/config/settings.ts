@@ -4,8 +4,7 @@
 // docs/configuration.md is the table rendered (`npm run docs:settings`). Misspelled variables are found against this table.
 
 import type { AgentConfig } from './types';
-import { logLevelName } from './defaults';
-import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT } from './defaults';
+import { DEFAULT_BATCH, DEFAULT_COUNT_LIMIT, DEFAULT_FLUSH_TIMEOUT_MILLIS, DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, DEFAULT_OTLP_TIMEOUT_MILLIS, logLevelName } from './defaults';
 
 export type SettingType = 'boolean' | 'integer' | 'number' | 'string' | 'url' | 'path' | 'list' | 'key=value list' | 'enum';
 
@@ -46,7 +45,7 @@ export const SETTINGS: readonly Setting[] = [
   ...OTLP('ENDPOINT', 'url', `${DEFAULT_OTLP_HTTP_ENDPOINT} (gRPC: ${DEFAULT_OTLP_GRPC_ENDPOINT})`, 'collector URL (`/v1/traces` is appended to the generic one for HTTP)', 'tracer_provider.processors[].batch.exporter.otlp_*.endpoint'),
   ...OTLP('PROTOCOL', 'enum', 'http/protobuf', '`http/protobuf`, `http/json` or `grpc`'),
   ...OTLP('HEADERS', 'key=value list', '', 'request headers, values never printed', 'tracer_provider.processors[].batch.exporter.otlp_*.headers'),
-  ...OTLP('TIMEOUT', 'integer', '10000', 'export request timeout, ms', 'tracer_provider.processors[].batch.exporter.otlp_*.timeout'),
+  ...OTLP('TIMEOUT', 'integer', String(DEFAULT_OTLP_TIMEOUT_MILLIS), 'export request timeout, ms', 'tracer_provider.processors[].batch.exporter.otlp_*.timeout'),
   ...OTLP('COMPRESSION', 'enum', 'none', '`gzip` or `none`', 'tracer_provider.processors[].batch.exporter.otlp_*.compression'),
   ...OTLP('CERTIFICATE', 'path', '', 'CA certificate file for TLS'),
   ...OTLP('CLIENT_CERTIFICATE', 'path', '', 'client certificate file for mutual TLS'),

@@ -1,12 +1,11 @@
 // Which trace exporters to build, from OTEL_TRACES_EXPORTER, OTLP, kops file, KubeVirt runner and Jaeger variables.
-import { DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, OTLP_HTTP_PORT } from './defaults';
+import { DEFAULT_OTLP_GRPC_ENDPOINT, DEFAULT_OTLP_HTTP_ENDPOINT, DEFAULT_OTLP_TIMEOUT_MILLIS, OTLP_HTTP_PORT } from './defaults';
 import { EnvReader, isHttpUrl, showValue, stripCredentials } from './env-reader';
 import type { AgentOptions, OtlpExporterConfig, OtlpProtocol, OtlpTlsFiles, TraceExporterConfig, TraceFileFormat } from './types';
 
 const PROTOCOLS: readonly OtlpProtocol[] = ['http/protobuf', 'http/json', 'grpc'];
 const DEFAULT_HTTP_ENDPOINT = DEFAULT_OTLP_HTTP_ENDPOINT;
 const DEFAULT_GRPC_ENDPOINT = DEFAULT_OTLP_GRPC_ENDPOINT;
-const DEFAULT_TIMEOUT_MILLIS = 10_000;
 const DEFAULT_ZIPKIN_URL = 'http://localhost:9411/api/v2/spans';
 const KNOWN_EXPORTERS = ['otlp', 'console', 'zipkin', 'none', 'otlp/stdout', 'otlp/file', 'jaeger'];
 
@@ -122,7 +121,7 @@ function readOtlp(
   };
 
   const timeoutMillis =
-    r.integer('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 1) ?? r.integer('OTEL_EXPORTER_OTLP_TIMEOUT', 1) ?? DEFAULT_TIMEOUT_MILLIS;
+    r.integer('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 1) ?? r.integer('OTEL_EXPORTER_OTLP_TIMEOUT', 1) ?? DEFAULT_OTLP_TIMEOUT_MILLIS;
 
   let compression: 'gzip' | 'none' = 'none';
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION']) {
