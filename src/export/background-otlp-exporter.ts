@@ -1,4 +1,4 @@
-// OTLP exporter that encodes in the main thread (upstream serializers) and sends HTTP batches from the main thread
+// OTLP exporter that encodes in the main thread (the agent's protobuf encoder, upstream's JSON serializer) and sends HTTP batches from the main thread
 // on unref'd connections; an unref'd worker thread with the upstream transport takes over what needs retrying, and gRPC.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import type { OtlpExporterConfig } from '../config';
 import { describeError } from '../runtime/logging';
 import type { KeepBody } from './delivery';
+import { traceSerializerFor, type TraceSerializer } from './otlp-trace-encoder';
 import { READY, type ExportReply } from './worker-messages';
 import { cancelGrpcCalls, isConnectionRefused, isRetryable, keepAliveAgentFor, requestFor, sendOnce, type OneShotRequest } from './one-shot-send';
 import { mayStartWorker, mayUseNetwork, NETWORK_DENIED } from './permissions';
@@ -47,7 +48,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
   private readonly inWorker = new Set<number>();
   private nextId = 1;
   private readonly pending = new Map<number, (result: ExportResult) => void>();
-  private readonly serializer: { serializeRequest(spans: ReadableSpan[]): Uint8Array | undefined };
+  private readonly serializer: TraceSerializer;
   /** Flushes waiting for answers: while above zero, pending exports keep the process alive. */
   private holds = 0;
   /** Set by the lifecycle for a flush that ends the process. */
@@ -60,8 +61,7 @@ export class BackgroundOtlpExporter implements SpanExporter {
   private readonly kept = new WeakSet<Uint8Array>();
 
   constructor(private readonly config: OtlpExporterConfig) {
-    const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
-    this.serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+    this.serializer = traceSerializerFor(config.protocol);
     this.request = requestFor(config);
     if (!this.useWorker || config.protocol !== 'grpc') return;
     setTimeout(() => {

@@ -24,8 +24,8 @@ export function deliverSync(destination: Destination, timeoutMillis: number): bo
         destination.tracker.lastError ??= "Node's permission model denies the exit sender process (--allow-child-process)";
         return false;
       }
-      const { JsonTraceSerializer, ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
-      const serializer = config.protocol === 'http/json' ? JsonTraceSerializer : ProtobufTraceSerializer;
+      const { traceSerializerFor } = require('./otlp-trace-encoder') as typeof import('./otlp-trace-encoder');
+      const serializer = traceSerializerFor(config.protocol);
       // Batches in flight hold their protobuf bodies; the spans still held are serialized now.
       // Concatenated protobuf requests are one request with all their resource spans (repeated
       // fields append), so a single send carries them all.

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import { context } from '@opentelemetry/api';
 import { ExportResultCode, suppressTracing, type ExportResult } from '@opentelemetry/core';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { ProtobufTraceEncoder } from '../export/otlp-trace-encoder';
 import { makeDirectories } from '../runtime/bounded-fs';
 import { absolutePath, workingDirectory } from '../runtime/environment';
 import { describeError, warn } from '../runtime/logging';
@@ -179,7 +180,7 @@ export class FileSpanExporter implements SpanExporter {
       // JSON.stringify never emits a raw newline, so one request is exactly one line.
       return Buffer.concat([json, NEWLINE]);
     }
-    const proto = ProtobufTraceSerializer.serializeRequest(spans);
+    const proto = ProtobufTraceEncoder.serializeRequest(spans);
     if (proto === undefined) throw new Error('the OTLP protobuf serializer returned nothing');
     return encodeKopsRecord(KOPS_TYPE_CODE_EXPORT_TRACE_REQUEST, proto);
   }

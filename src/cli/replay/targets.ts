@@ -54,8 +54,8 @@ class ReadableSpanTarget implements ReplayTarget {
     const spans = this.spans;
     this.spans = [];
     if (spans.length === 0) return undefined;
-    const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
-    const body = ProtobufTraceSerializer.serializeRequest(spans);
+    const { ProtobufTraceEncoder } = require('../../export/otlp-trace-encoder') as typeof import('../../export/otlp-trace-encoder');
+    const body = ProtobufTraceEncoder.serializeRequest(spans);
     return body ? this.sender.send(body) : 'the spans could not be encoded';
   }
 

@@ -329,7 +329,7 @@ describe('FileSpanExporter failures', () => {
 // The exporter's sources are transpiled to CommonJS in a temporary directory and run by a child
 // Node process, which resolves the OpenTelemetry packages through NODE_PATH.
 function transpileSources(outDir: string): void {
-  const files = ['runtime/logging.ts', 'runtime/bounded-fs.ts', 'runtime/environment.ts', 'trace-file/format.ts', 'trace-file/crc32c.ts', 'trace-file/kops-framing.ts', 'trace-file/file-span-exporter.ts'];
+  const files = ['runtime/logging.ts', 'runtime/bounded-fs.ts', 'runtime/environment.ts', 'trace-file/format.ts', 'trace-file/crc32c.ts', 'trace-file/kops-framing.ts', 'trace-file/file-span-exporter.ts', 'export/otlp-trace-encoder.ts'];
   for (const file of files) {
     const source = fs.readFileSync(path.join(REPO, 'src', file), 'utf8');
     const { outputText } = ts.transpileModule(source, {
