@@ -31,7 +31,15 @@ const VARIANTS = [
   { name: 'agent, sampler off', args: AGENT_ARGS, env: SAMPLER_OFF, tracing: true, recording: false },
   { name: 'official, sampler off', args: OFFICIAL_ARGS, env: SAMPLER_OFF, tracing: true, recording: false },
 ];
-const APPS = ['http', 'express'];
+// BENCH_BASELINE_AGENT=/path/to/another/build/dist/register.js adds that build as a row (before/after comparisons in one run).
+if (process.env.BENCH_BASELINE_AGENT) VARIANTS.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV, tracing: true, recording: true });
+// BENCH_VARIANTS=none,agent,... keeps only those rows (`none` is always kept: every ratio is against it).
+if (process.env.BENCH_VARIANTS) {
+  const keep = new Set(['none', ...process.env.BENCH_VARIANTS.split(',')]);
+  VARIANTS.splice(0, VARIANTS.length, ...VARIANTS.filter((v) => keep.has(v.name)));
+}
+// BENCH_APPS=http keeps one app.
+const APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : ['http', 'express'];
 const DD_VERSION = createRequire(import.meta.url)('dd-trace/package.json').version;
 const APP_TEXT = { http: '`node:http` hello world', express: 'express 5, `GET /users/:id`' };
 
@@ -105,7 +113,8 @@ async function main() {
   const all = APPS.map((app) => ({ app, rows: rowsFor(app, k.get(app), runs.get(app)) }));
   const main = table(head, all.flatMap(({ rows }) => rows.map((r) => r.cells)));
   const mark = (ok) => (ok ? '✓' : '✗');
-  const targets = table(
+  // A filtered run (BENCH_VARIANTS) lacks the rows the targets compare.
+  const targets = process.env.BENCH_VARIANTS ? '(a filtered run: no targets)' : table(
     [
       'app', 'agent req/s vs none (target)', 'agent vs dd-trace req/s (target: ahead)', 'sampler off: agent vs none (target)',
       'every request served is a delivered span', 'every span counted (delivered + reported dropped = created)', 'agent p99 ≤ dd-trace p99', 'agent p99 ≤ official p99',
