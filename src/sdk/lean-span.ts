@@ -223,6 +223,7 @@ export class LeanSpan implements ApiSpan, ReadableSpan {
 
   end(endTime?: TimeInput): void {
     if (this._ended) {
+      this._warnEnded();
       diag.error(`${this.name} ${this._spanContext.traceId}-${this._spanContext.spanId} - You can only call end() on a span once.`);
       return;
     }
