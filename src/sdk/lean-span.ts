@@ -58,6 +58,33 @@ export interface LeanSpanOptions {
 }
 
 const EXCEPTION_EVENT_NAME = 'exception';
+/** util.inspect's hook (a global symbol: no node:util import), as the SDK's span and tracer have it. */
+export const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+type Inspect = (value: unknown, options: object) => string;
+interface InspectOptions {
+  depth?: number | null;
+  stylize?: (text: string, style: string) => string;
+}
+
+/** The SDK's formatInspect (sdk-trace inspect.ts): `ClassName {payload}`, `[ClassName]` past the depth. */
+export function formatInspect(className: string, payload: object, depth: number, options: InspectOptions | undefined, inspect: Inspect | undefined): unknown {
+  if (typeof depth === 'number' && depth < 0) {
+    const tag = `[${className}]`;
+    return options?.stylize ? options.stylize(tag, 'special') : tag;
+  }
+  if (typeof inspect !== 'function' || !options) return payload;
+  return `${className} ${inspect(payload, { ...options, depth: options.depth == null ? options.depth : options.depth - 1 })}`;
+}
+
+/** The SDK's settledResourceAttributes: the resource's settled attributes, without the getter's diagnostics while some are pending. */
+export function settledResourceAttributes(resource: Resource): Attributes {
+  const attrs: Attributes = {};
+  for (const [k, v] of resource.getRawAttributes()) {
+    if (typeof (v as { then?: unknown } | undefined)?.then === 'function') continue;
+    if (v != null) attrs[k] ??= v as AttributeValue;
+  }
+  return attrs;
+}
 const ATTR_EXCEPTION_TYPE = 'exception.type';
 const ATTR_EXCEPTION_MESSAGE = 'exception.message';
 const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
@@ -278,6 +305,30 @@ export class LeanSpan implements ApiSpan, ReadableSpan {
 
   get droppedLinksCount(): number {
     return this._droppedLinksCount;
+  }
+
+  /** What util.inspect and console.log show: the SDK span's fields, not the shared tracer state. */
+  [INSPECT](depth: number, options: InspectOptions | undefined, inspect: Inspect | undefined): unknown {
+    const payload = {
+      name: this.name,
+      kind: this.kind,
+      spanContext: this._spanContext,
+      parentSpanContext: this.parentSpanContext,
+      status: this.status,
+      startTime: this.startTime,
+      endTime: this.endTime,
+      duration: this._duration,
+      ended: this._ended,
+      attributes: this.attributes,
+      events: this.events,
+      links: this.links,
+      droppedAttributesCount: this._droppedAttributesCount,
+      droppedEventsCount: this._droppedEventsCount,
+      droppedLinksCount: this._droppedLinksCount,
+      instrumentationScope: this.instrumentationScope,
+      resource: { attributes: settledResourceAttributes(this.resource) },
+    };
+    return formatInspect('LeanSpan', payload, depth, options, inspect);
   }
 
   /** The SDK's _getTime: a number up to performance.now() is relative to the time origin, a larger one an epoch in ms. */

@@ -20,7 +20,7 @@ import {
 import { cleanAttributes, isTracingSuppressed, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import { TracerProvider, type IdGenerator, type Sampler, type SpanProcessor, type TracerProviderOptions } from '@opentelemetry/sdk-trace';
-import { LeanSpan, type LeanSpanShared, type MergedSpanLimits } from './lean-span';
+import { formatInspect, INSPECT, LeanSpan, settledResourceAttributes, type LeanSpanShared, type MergedSpanLimits } from './lean-span';
 
 /** What the SDK's TracerProvider hands each of its tracers (its `_tracerOptions`), minus the meter provider. */
 export interface LeanTracerOptions {
@@ -146,6 +146,12 @@ export class LeanTracer implements Tracer {
     const span = this.startSpan(name, opts, parentContext);
     const contextWithSpanSet = trace.setSpan(parentContext, span);
     return apiContext.with(contextWithSpanSet, fn as (span: Span) => ReturnType<F>, undefined, span);
+  }
+
+  /** What util.inspect shows, as for the SDK's Tracer. */
+  [INSPECT](depth: number, options: Parameters<typeof formatInspect>[3], inspect: Parameters<typeof formatInspect>[4]): unknown {
+    const payload = { instrumentationScope: this.instrumentationScope, resource: { attributes: settledResourceAttributes(this._shared.resource) }, spanLimits: this._spanLimits };
+    return formatInspect('LeanTracer', payload, depth, options, inspect);
   }
 }
 

@@ -31,6 +31,7 @@ import {
   type SpanLimits,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
+import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SamplerConfig } from '../../../src/config';
 import { FrameworkErrorProcessor } from '../../../src/instrumentations/http/framework-errors';
@@ -603,6 +604,21 @@ describe('AgentTracerProvider', () => {
     const meterProvider = { getMeter: () => createNoopMeter() };
     expect(new AgentTracerProvider({ meterProvider }).getTracer(SCOPE)).not.toBeInstanceOf(LeanTracer);
     expect(new AgentTracerProvider({}).getTracer(SCOPE)).toBeInstanceOf(LeanTracer);
+  });
+
+  it('util.inspect (console.log) shows a span and a tracer as the SDK\'s, under the lean class names', () => {
+    const scenario = (tracer: Tracer) => {
+      const span = tracer.startSpan('inspected', { attributes: { a: 1 } });
+      span.addEvent('e');
+      const open = inspect(span, { depth: 5 });
+      span.end();
+      return [open, inspect(span, { depth: 5 }), inspect({ nested: { deeper: span } }, { depth: 1 }), inspect(tracer, { depth: 5 })];
+    };
+    const sdk = run(false, scenario).returned as string[];
+    const lean = run(true, scenario).returned as string[];
+    expect(lean).toEqual(sdk.map((text) => text.replace(/SpanImpl/g, 'LeanSpan').replace(/^Tracer /, 'LeanTracer ')));
+    expect(lean[1]).toContain("name: 'inspected'");
+    expect(lean[1]).not.toContain('_shared');
   });
 
   it('the lean span implements every method of the SDK\'s span', () => {
