@@ -52,6 +52,8 @@ export interface LeanSpanOptions {
   /** Already cleaned and within the limits (the tracer did it, as the SDK's Tracer does before SpanImpl). */
   readonly attributes: Attributes;
   readonly droppedAttributesCount: number;
+  /** The number of keys of `attributes`, when the tracer counted them. */
+  readonly attributesCount: number | undefined;
   /** Already cleaned (the sampler saw them); the count limit is applied here. */
   readonly links: Link[];
   readonly startTime: TimeInput | undefined;
@@ -144,7 +146,7 @@ export class LeanSpan implements ApiSpan, ReadableSpan {
       this.links = links;
     }
     this.attributes = opts.attributes;
-    this._attributesCount = Object.keys(opts.attributes).length;
+    this._attributesCount = opts.attributesCount ?? Object.keys(opts.attributes).length;
     this._droppedAttributesCount = opts.droppedAttributesCount;
     shared.processor.onStart(this, opts.context);
   }

@@ -107,7 +107,8 @@ export class LeanTracer implements Tracer {
     }
 
     // The SDK's second pass (the sampler's attributes added, the limits applied): skipped when it would copy as is.
-    if (primitives === undefined || samplingResult.attributes !== undefined || !withinLimits(primitives, limits)) {
+    const attributesCount = primitives === undefined || samplingResult.attributes !== undefined ? undefined : countWithinLimits(primitives, limits);
+    if (attributesCount === undefined) {
       const cleaned = cleanAttributes(Object.assign(attributes, samplingResult.attributes), limits);
       attributes = cleaned.attributes ?? {};
       droppedAttributesCount += cleaned.droppedAttributesCount ?? 0;
@@ -120,6 +121,7 @@ export class LeanTracer implements Tracer {
       parentSpanContext: validParentSpanContext,
       attributes,
       droppedAttributesCount,
+      attributesCount,
       links,
       startTime: options.startTime,
     });
@@ -177,16 +179,20 @@ function primitiveCopy(input: Attributes | undefined): Attributes | undefined {
   return out;
 }
 
-/** Whether the SDK's cleanAttributes with the span limits would keep every one of these primitive values unchanged. */
-function withinLimits(attributes: Attributes, limits: MergedSpanLimits): boolean {
+/**
+ * The number of these primitive attributes when the SDK's cleanAttributes with the span limits would keep every
+ * one of them unchanged (within the count limit, no string over a positive length limit); undefined otherwise.
+ */
+function countWithinLimits(attributes: Attributes, limits: MergedSpanLimits): number | undefined {
   const lengthLimit = limits.attributeValueLengthLimit;
+  if (!(lengthLimit > 0)) return undefined;
   let count = 0;
   for (const key in attributes) {
     count++;
     const value = attributes[key];
-    if (typeof value === 'string' && !(value.length <= lengthLimit)) return false;
+    if (typeof value === 'string' && !(value.length <= lengthLimit)) return undefined;
   }
-  return count <= limits.attributeCountLimit && lengthLimit > 0;
+  return count <= limits.attributeCountLimit ? count : undefined;
 }
 
 /** The agent's own instrumentations: their scope names start with this (the process span's `@org/otel-agent` does not). */
@@ -228,7 +234,7 @@ export class AgentTracerProvider extends TracerProvider {
 }
 
 /** The options the SDK's TracerProvider built for its tracers (defaults merged), when they have the expected shape. */
-function readTracerOptions(provider: TracerProvider): LeanTracerOptions | undefined {
+export function readTracerOptions(provider: TracerProvider): LeanTracerOptions | undefined {
   const options = (provider as unknown as { _tracerOptions?: Partial<Record<keyof LeanTracerOptions, unknown>> })._tracerOptions;
   if (typeof options !== 'object' || options === null) return undefined;
   const { resource, sampler, spanLimits, idGenerator, spanProcessor } = options as Record<string, Record<string, unknown> | undefined>;

@@ -36,7 +36,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { SamplerConfig } from '../../../src/config';
 import { FrameworkErrorProcessor } from '../../../src/instrumentations/http/framework-errors';
 import { LeanSpan } from '../../../src/sdk/lean-span';
-import { AgentTracerProvider, LeanTracer } from '../../../src/sdk/lean-tracer';
+import { AgentTracerProvider, LeanTracer, readTracerOptions } from '../../../src/sdk/lean-tracer';
 import { RedactionProcessor } from '../../../src/sdk/redaction-processor';
 import { createSampler } from '../../../src/sdk/tracer-provider';
 
@@ -333,7 +333,10 @@ describe('lean span against the SDK span', () => {
     same((tracer) => {
       const span = tracer.startSpan('negative length', { attributes: { a: 'value' } });
       span.setAttribute('b', 'value');
+      span.setAttribute('c', 3);
       span.end();
+      // No string to truncate: the SDK still warns about the limit while cleaning the start attributes.
+      tracer.startSpan('numbers only', { attributes: { n: 1 } }).end();
     }, { spanLimits: { attributeValueLengthLimit: -1 } });
   });
 
@@ -604,6 +607,20 @@ describe('AgentTracerProvider', () => {
     const meterProvider = { getMeter: () => createNoopMeter() };
     expect(new AgentTracerProvider({ meterProvider }).getTracer(SCOPE)).not.toBeInstanceOf(LeanTracer);
     expect(new AgentTracerProvider({}).getTracer(SCOPE)).toBeInstanceOf(LeanTracer);
+  });
+
+  it('reads the provider\'s own tracer options, and turns lean spans off when they are not what this SDK version has', () => {
+    const provider = new TracerProvider({ resource });
+    const options = readTracerOptions(provider)!;
+    expect(options).toBe((provider as unknown as { _tracerOptions: unknown })._tracerOptions);
+    expect(options.resource).toBe(resource);
+    const fake = (tracerOptions: unknown) => readTracerOptions({ _tracerOptions: tracerOptions } as unknown as TracerProvider);
+    expect(fake(undefined)).toBeUndefined();
+    expect(fake({ ...options, spanLimits: { attributeCountLimit: 1 } })).toBeUndefined();
+    expect(fake({ ...options, sampler: {} })).toBeUndefined();
+    expect(fake({ ...options, spanProcessor: undefined })).toBeUndefined();
+    expect(fake({ ...options, idGenerator: { generateSpanId: () => '1' } })).toBeUndefined();
+    expect(fake({ ...options })).toBeDefined();
   });
 
   it('util.inspect (console.log) shows a span and a tracer as the SDK\'s, under the lean class names', () => {
