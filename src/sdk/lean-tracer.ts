@@ -188,6 +188,8 @@ function countWithinLimits(attributes: Attributes, limits: MergedSpanLimits): nu
   if (!(lengthLimit > 0)) return undefined;
   let count = 0;
   for (const key in attributes) {
+    // Own keys only, as Object.entries in cleanAttributes (an enumerable property on Object.prototype is not one).
+    if (!Object.hasOwn(attributes, key)) continue;
     count++;
     const value = attributes[key];
     if (typeof value === 'string' && !(value.length <= lengthLimit)) return undefined;

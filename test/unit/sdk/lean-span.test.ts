@@ -310,6 +310,11 @@ describe('lean span against the SDK span', () => {
         small.setAttribute('w', 'no room');
         small.end();
         tracer.startSpan('too many at start', { attributes: { a: 1, b: 2, c: 3, d: 4 } }).end();
+        // Keys that objects inherit are new keys all the same: they count towards the limit.
+        const inherited = tracer.startSpan('inherited names');
+        for (const key of ['toString', 'constructor', '__proto__', 'valueOf']) inherited.setAttribute(key, 'x');
+        inherited.end();
+        tracer.startSpan('inherited names at start', { attributes: { toString: 'a', hasOwnProperty: 'b' } }).end();
         tracer.startSpan('too long at start', { attributes: { a: 'abcde' } }).end();
       },
       { spanLimits },
