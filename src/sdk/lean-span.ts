@@ -60,6 +60,10 @@ export interface LeanSpanOptions {
 }
 
 const EXCEPTION_EVENT_NAME = 'exception';
+const ATTR_EXCEPTION_TYPE = 'exception.type';
+const ATTR_EXCEPTION_MESSAGE = 'exception.message';
+const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
+
 /** util.inspect's hook (a global symbol: no node:util import), as the SDK's span and tracer have it. */
 export const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 type Inspect = (value: unknown, options: object) => string;
@@ -87,9 +91,6 @@ export function settledResourceAttributes(resource: Resource): Attributes {
   }
   return attrs;
 }
-const ATTR_EXCEPTION_TYPE = 'exception.type';
-const ATTR_EXCEPTION_MESSAGE = 'exception.message';
-const ATTR_EXCEPTION_STACKTRACE = 'exception.stacktrace';
 
 /**
  * Same fields, same rules and same diagnostics as the SDK's SpanImpl (sdk-trace 3.0, Span.ts), with less work per
