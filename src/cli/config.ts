@@ -68,6 +68,7 @@ export function configDocument(c: AgentConfig, known: readonly { id: string; def
     process_span: c.processSpan,
     ...(c.processSpanName !== undefined ? { process_span_name: c.processSpanName } : {}),
     child_process_propagation: c.childProcessPropagation,
+    ...(c.leanSpans ? {} : { lean_spans: false }),
     ...(c.functionSpans.length > 0 ? { function_spans: process.env.OTEL_AGENT_FUNCTION_SPANS } : {}),
     ...(c.commandRulesFile !== undefined ? { command_rules: c.commandRulesFile } : {}),
     redaction: { enabled: c.redaction.enabled, extra_flags: c.redaction.extraFlags },

@@ -54,6 +54,7 @@ const AGENT_KEYS = [
   'process_span',
   'process_span_name',
   'child_process_propagation',
+  'lean_spans',
   'function_spans',
   'command_rules',
   'redaction',
@@ -297,6 +298,8 @@ export function configFromModel(model: ConfigurationModel, file: string, context
   if (processSpanName !== undefined) note('process span name', processSpanName, agentAt('process_span_name'));
   const childProcessPropagation = a.child_process_propagation === undefined ? true : bool(a.child_process_propagation, agentAt('child_process_propagation'), fail);
   note('child process propagation', String(childProcessPropagation), agentAt('child_process_propagation'));
+  const leanSpans = a.lean_spans === undefined ? true : bool(a.lean_spans, agentAt('lean_spans'), fail);
+  note('lean spans', String(leanSpans), agentAt('lean_spans'));
   let functionSpans: AgentConfig['functionSpans'] = [];
   if (a.function_spans !== undefined) {
     const spec = Array.isArray(a.function_spans) ? a.function_spans.join(';') : String(a.function_spans);
@@ -330,6 +333,7 @@ export function configFromModel(model: ConfigurationModel, file: string, context
     processSpan,
     processSpanName,
     childProcessPropagation,
+    leanSpans,
     functionSpans,
     commandRulesFile,
     redaction,

@@ -106,6 +106,7 @@ function build(r: EnvReader, context: ConfigContext, options: AgentOptions): Age
     processSpan: readProcessSpan(r),
     processSpanName: r.string('OTEL_AGENT_PROCESS_SPAN_NAME'),
     childProcessPropagation: r.boolean('OTEL_AGENT_CHILD_PROCESS_PROPAGATION') ?? true,
+    leanSpans: r.boolean('OTEL_AGENT_LEAN_SPANS') ?? true,
     functionSpans: readFunctionSpans(r),
     commandRulesFile: r.string('OTEL_AGENT_COMMAND_RULES'),
     redaction: readRedaction(r),

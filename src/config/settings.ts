@@ -85,6 +85,7 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_AGENT_PROCESS_SPAN', 'enum', 'auto', 'agent', '`true`, `false`, or `auto` (on when a TRACEPARENT was inherited, in the main thread): a span over the whole run'),
   s('OTEL_AGENT_PROCESS_SPAN_NAME', 'string', 'the script\'s file name, else node', 'agent', 'the process span\'s name (not inherited by child processes)'),
   s('OTEL_AGENT_CHILD_PROCESS_PROPAGATION', 'boolean', 'true', 'context', 'put the trace context into the environment of child processes and worker threads'),
+  s('OTEL_AGENT_LEAN_SPANS', 'boolean', 'true', 'agent', '`false`: the agent\'s own instrumentations record with the SDK\'s span class instead of the agent\'s lean one (the same spans are exported)', undefined, { label: 'lean spans', value: (c) => String(c.leanSpans) }),
   s('OTEL_AGENT_REDACT_FLAGS', 'list', '', 'agent', 'more command-line flags whose value is secret (e.g. `--api-secret,-k`)'),
   s('OTEL_AGENT_REDACTION', 'enum', 'on', 'agent', 'only the exact value `off` turns redaction off (with a warning at every start)'),
   s('KAR_TELEMETRY_ENABLED', 'boolean', '', 'KubeVirt actions runner', '`true` applies the KAR_TELEMETRY_* variables; `false` turns the agent off unless OTEL_SDK_DISABLED=false'),

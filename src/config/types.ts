@@ -149,6 +149,8 @@ export interface AgentConfig {
   processSpanName?: string;
   /** Put the configured propagators' fields (TRACEPARENT, B3, X_B3_*...) into the environment of child processes and workers. */
   childProcessPropagation: boolean;
+  /** The agent's own instrumentations record with the agent's lean span instead of the SDK's (OTEL_AGENT_LEAN_SPANS, default true). */
+  leanSpans: boolean;
   /** Exported functions to wrap in spans (OTEL_AGENT_FUNCTION_SPANS). */
   functionSpans: ModuleFunctionsSpec[];
   /** Path of the rules file for child-process spans (OTEL_AGENT_COMMAND_RULES). */

@@ -5,13 +5,13 @@ import {
   AlwaysOnSampler,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
-  TracerProvider,
   type Sampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import type { AgentConfig, SamplerConfig } from '../config';
 import { createDestinations, type Destination } from '../export/exporters';
 import { FrameworkErrorProcessor } from '../instrumentations/http/framework-errors';
+import { AgentTracerProvider } from './lean-tracer';
 import { RedactionProcessor } from './redaction-processor';
 
 export { createPropagator } from './propagator';
@@ -45,7 +45,7 @@ export function createSampler(config: SamplerConfig): Sampler {
 }
 
 export interface TracePipeline {
-  provider: TracerProvider;
+  provider: AgentTracerProvider;
   destinations: Destination[];
 }
 
@@ -53,7 +53,9 @@ export interface TracePipeline {
 export function createTracePipeline(config: AgentConfig, resource: Resource): TracePipeline {
   const destinations = createDestinations(config.traceExporters, config.batch);
   const spanProcessors: SpanProcessor[] = destinations.map((d) => d.processor);
-  const provider = new TracerProvider({
+  const provider = new AgentTracerProvider({
+    // The agent's own instrumentations' spans: the lean span unless OTEL_AGENT_LEAN_SPANS=false (see lean-tracer.ts).
+    leanSpans: config.leanSpans,
     resource,
     sampler: createSampler(config.sampler),
     spanLimits: config.spanLimits,

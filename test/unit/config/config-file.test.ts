@@ -205,6 +205,7 @@ logger_provider:
       process_span: false
       process_span_name: job
       child_process_propagation: false
+      lean_spans: false
       command_rules: /etc/rules.yaml
       redaction:
         enabled: false
@@ -219,7 +220,7 @@ logger_provider:
     });
     expect(config.instrumentations).toEqual(['http', 'express', 'fs', 'undici']);
     expect(config.instrumentationOptions).toEqual({ express: { ignoreLayersType: ['middleware'] } });
-    expect(config).toMatchObject({ flushTimeoutMillis: 500, processSpan: 'off', processSpanName: 'job', childProcessPropagation: false, commandRulesFile: '/etc/rules.yaml' });
+    expect(config).toMatchObject({ flushTimeoutMillis: 500, processSpan: 'off', processSpanName: 'job', childProcessPropagation: false, leanSpans: false, commandRulesFile: '/etc/rules.yaml' });
     expect(config.redaction).toEqual({ enabled: false, extraFlags: ['--pin'] });
     expect(warnings).toEqual([expect.stringContaining('/instrumentation/development/js/otel_agent/redaction/enabled is false')]);
   });

@@ -347,6 +347,14 @@ describe('agent variables for traces across processes', () => {
     expect(resolve({ OTEL_AGENT_COMMAND_RULES: '/etc/rules.json' }).config.commandRulesFile).toBe('/etc/rules.json');
     expect(resolve({ OTEL_AGENT_REDACT_FLAGS: '--api-secret, -k' }).config.redaction).toEqual({ enabled: true, extraFlags: ['--api-secret', '-k'] });
   });
+  it('lean spans: on by default, OTEL_AGENT_LEAN_SPANS=false turns them off, a non-boolean is refused', () => {
+    expect(resolve({}).config.leanSpans).toBe(true);
+    expect(resolve({ OTEL_AGENT_LEAN_SPANS: 'false' }).config.leanSpans).toBe(false);
+    expect(resolve({ OTEL_AGENT_LEAN_SPANS: 'true' }).config.leanSpans).toBe(true);
+    const bad = resolve({ OTEL_AGENT_LEAN_SPANS: 'sometimes' });
+    expect(bad.config.leanSpans).toBe(true);
+    expect(bad.warnings).toEqual([expect.stringContaining('OTEL_AGENT_LEAN_SPANS')]);
+  });
   it('redaction is turned off only by the exact value "off", with a warning', () => {
     const off = resolve({ OTEL_AGENT_REDACTION: 'off' });
     expect(off.config.redaction.enabled).toBe(false);
