@@ -12,6 +12,7 @@ import type { AgentConfig, SamplerConfig } from '../config';
 import { createDestinations, type Destination } from '../export/exporters';
 import { FrameworkErrorProcessor } from '../instrumentations/http/framework-errors';
 import { AgentTracerProvider } from './lean-tracer';
+import { PooledIdGenerator } from './id-generator';
 import { RedactionProcessor } from './redaction-processor';
 
 export { createPropagator } from './propagator';
@@ -59,6 +60,7 @@ export function createTracePipeline(config: AgentConfig, resource: Resource): Tr
     resource,
     sampler: createSampler(config.sampler),
     spanLimits: config.spanLimits,
+    idGenerator: new PooledIdGenerator(),
     // First: secrets in exception and status messages are redacted in onEnding, before anything's onEnd.
     // Last: a framework's exception reaches the request's server span (which is exported when it ends).
     spanProcessors: [...(config.redaction.enabled ? [new RedactionProcessor()] : []), ...spanProcessors, new FrameworkErrorProcessor()],

@@ -86,10 +86,12 @@ export function normalizeMethod(method: string | undefined): string {
 
 /** Host and port from a Host-style header, as upstream's parseHostHeader (IPv6 in brackets, default ports by scheme). */
 export function parseHostHeader(value: string, proto?: string): { host: string; port?: string } {
-  const parts = value.split(':');
   const defaultPort = proto === 'http' ? '80' : proto === 'https' ? '443' : undefined;
-  if (parts.length === 1) return { host: parts[0], port: defaultPort };
-  if (parts.length === 2) return { host: parts[0], port: parts[1] };
+  // One colon or none (nearly every Host header): no split, on the request path.
+  const colon = value.indexOf(':');
+  if (colon === -1) return { host: value, port: defaultPort };
+  if (value.indexOf(':', colon + 1) === -1) return { host: value.slice(0, colon), port: value.slice(colon + 1) };
+  const parts = value.split(':');
   if (parts[0].startsWith('[')) {
     if (parts[parts.length - 1].endsWith(']')) {
       if (defaultPort) return { host: value, port: defaultPort };
