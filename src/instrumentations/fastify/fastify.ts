@@ -50,18 +50,21 @@ function onError(message: unknown): void {
  * handler error reaches both; recordOnServer keeps one (the same object). Never sends, always continues.
  */
 function onErrorHook(request: unknown, reply: HandlerStore['reply'], err: unknown, done: () => void): void {
-  record({ reply }, err);
+  if (subscribed) record({ reply }, err);
   done();
 }
 
 let hookFailureLogged = false;
+/** Instances given the hook: one hook each, even if the message reaches the instrumentation twice. */
+const hooked = new WeakSet<object>();
 
 /** A new fastify instance (the root, at its creation): the onError hook, inherited by every plugin's context. */
 function onInit(message: unknown): void {
   try {
     const instance = (message as InitMessage | undefined)?.fastify as FastifyLike | undefined;
-    if (typeof instance?.addHook !== 'function') return;
+    if (typeof instance?.addHook !== 'function' || hooked.has(instance)) return;
     instance.addHook('onError', onErrorHook);
+    hooked.add(instance);
   } catch (err) {
     // An instance that already started (addHook throws): errors then reach the channel only.
     if (hookFailureLogged) return;
