@@ -254,6 +254,15 @@ describe('otel-agent run prints each configuration warning once', () => {
     });
   }
 
+  it('a run inside a run: the outer one warns, neither the inner one nor its command repeats it', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'warn-nested-'));
+    const traced = await underRun([process.execPath, CLI, 'run', '--', process.execPath, '-e', script], dir, env);
+    expect(traced).toMatchObject({ code: 5, stdout: 'out\n' });
+    const lines = traced.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith(WARNING))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith(WARNING))).toEqual(['err']);
+  });
+
   it('a process of the command with another bad value still warns about it', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'warn-other-'));
     const traced = await underRun(['sh', '-c', `OTEL_TRACES_SAMPLER=other "$0" -e "console.log('out')"`, process.execPath], dir, env);
