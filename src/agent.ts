@@ -4,7 +4,7 @@ import { resolveConfig, type AgentConfig, type AgentOptions } from './config';
 import { readAppPackage } from './runtime/environment';
 import { INSTRUMENTATIONS } from './instrumentations/registry';
 import { startInstrumentations } from './instrumentations/loader';
-import { describeError, info, setLogLevel, warn } from './runtime/logging';
+import { describeError, info, setLogLevel, warn, warnConfiguration } from './runtime/logging';
 import type { SignalPipeline } from './sdk/metrics-logs';
 import type { TracePipeline } from './sdk/tracer-provider';
 
@@ -59,7 +59,8 @@ function wantsProcessSpan(config: AgentConfig, inherited: boolean): boolean {
 function startOnce(options: AgentOptions): AgentHandle {
   const { config, warnings } = resolveConfig(process.env, { knownInstrumentations: INSTRUMENTATIONS }, options);
   setLogLevel(config.logLevel);
-  warnings.forEach(warn);
+  // Configuration warnings `otel-agent run` printed already are not repeated by each process of its command.
+  warnings.forEach((w) => warnConfiguration(w));
   if (!config.enabled) {
     info(`off (${config.disabledBy})`);
     return inactive(config);

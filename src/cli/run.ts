@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describeError, setLogLevel, warn } from '../runtime/logging';
+import { configurationWarningKey, describeError, setLogLevel, SHOWN_WARNINGS_VARIABLE, shownWarnings, warn } from '../runtime/logging';
 import { parseArgs, stringOption, UsageError, type OptionSpec } from './args';
 import type { CommandSpan } from './run/command-span';
 
@@ -112,7 +112,9 @@ export function run(argv: readonly string[]): Promise<number> {
     process.stderr.write(`[otel-agent] warning: ${ignored.map((n) => `--${n}`).join(', ')} ignored: the configuration file ${configFile} is the whole configuration\n`);
   }
   const env = commandEnv(parsed, process.env);
-  warnAboutConfiguration(parsed, env);
+  const shown = warnAboutConfiguration(parsed, env);
+  // The agent in the command's Node processes leaves out what run printed: one warning per cause.
+  if (shown !== undefined && shown.size > 0) env[SHOWN_WARNINGS_VARIABLE] = [...shown].join(',');
   const commandSpan = startCommandSpanSafely(command, args, env);
   const child = spawn(command, args, { stdio: 'inherit', env: commandSpan?.env ?? env });
 
@@ -166,22 +168,30 @@ const OPTION_VARIABLES: Record<string, string> = {
 };
 
 /**
- * The configuration's warnings (a bad --protocol, an unknown exporter...), printed by run itself: the
- * agent in the command's Node processes prints them too, but a command that starts no Node process
- * (`true`, `make`, a shell script) would otherwise run with a silently ignored setting.
+ * The configuration's warnings (a bad --protocol, an unknown exporter...), printed by run itself: a
+ * command that starts no Node process (`true`, `make`, a shell script) would otherwise run with a
+ * silently ignored setting. Returns the keys of the warnings shown so far (those an enclosing run
+ * printed included), for OTEL_AGENT_SHOWN_WARNINGS: the agent in the command's Node processes then
+ * does not print them again. Undefined when the configuration could not be checked (the agent warns then).
  */
-function warnAboutConfiguration(parsed: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): void {
+function warnAboutConfiguration(parsed: ReturnType<typeof parseArgs>, env: NodeJS.ProcessEnv): Set<string> | undefined {
   try {
     const { resolveConfig } = require('../config') as typeof import('../config');
     const { INSTRUMENTATIONS } = require('../instrumentations/registry') as typeof import('../instrumentations/registry');
     const { config, warnings } = resolveConfig(env, { knownInstrumentations: INSTRUMENTATIONS });
     setLogLevel(config.logLevel);
+    const shown = shownWarnings(env[SHOWN_WARNINGS_VARIABLE]);
     for (const warning of warnings) {
+      const key = configurationWarningKey(warning);
+      if (shown.has(key)) continue;
+      shown.add(key);
       const option = Object.keys(OPTION_VARIABLES).find((o) => parsed.options[o] !== undefined && warning.includes(OPTION_VARIABLES[o]));
       warn(option !== undefined ? `${warning} (set by --${option})` : warning);
     }
+    return shown;
   } catch (err) {
     warn(`could not check the configuration: ${describeError(err)}`);
+    return undefined;
   }
 }
 

@@ -84,6 +84,7 @@ export const SETTINGS: readonly Setting[] = [
   s('OTEL_AGENT_TRACE_FILE_FORMAT', 'enum', 'jsonl', 'trace files', '`jsonl` (OTLP JSON Lines) or `kops` (kops\' framed protobuf)'),
   s('OTEL_AGENT_PROCESS_SPAN', 'enum', 'auto', 'agent', '`true`, `false`, or `auto` (on when a TRACEPARENT was inherited, in the main thread): a span over the whole run'),
   s('OTEL_AGENT_PROCESS_SPAN_NAME', 'string', 'the script\'s file name, else node', 'agent', 'the process span\'s name (not inherited by child processes)'),
+  s('OTEL_AGENT_SHOWN_WARNINGS', 'string', '', 'agent', 'set by `otel-agent run` for its command, not by hand: keys of the configuration warnings `run` printed, which the agent in the command\'s processes then does not repeat'),
   s('OTEL_AGENT_CHILD_PROCESS_PROPAGATION', 'boolean', 'true', 'context', 'put the trace context into the environment of child processes and worker threads'),
   s('OTEL_AGENT_LEAN_SPANS', 'boolean', 'true', 'agent', '`false`: the agent\'s own instrumentations record with the SDK\'s span class instead of the agent\'s lean one (the same spans are exported)', undefined, { label: 'lean spans', value: (c) => String(c.leanSpans) }),
   s('OTEL_AGENT_REDACT_FLAGS', 'list', '', 'agent', 'more command-line flags whose value is secret (e.g. `--api-secret,-k`)'),

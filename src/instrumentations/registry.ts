@@ -163,7 +163,7 @@ export const INSTRUMENTATIONS: readonly InstrumentationEntry[] = [
   {
     id: 'fastify',
     modules: ['fastify'],
-    channels: ['tracing:fastify.request.handler:start'],
+    channels: ['fastify.initialization', 'tracing:fastify.request.handler:start'],
     defaultOn: true,
     create: () => new (require('./fastify') as typeof import('./fastify')).FastifyInstrumentation(),
   },

@@ -31,6 +31,37 @@ export function warn(message: string): void {
   sink(`${PREFIX} warning: ${message}`);
 }
 
+/**
+ * Set by `otel-agent run` for its command: the configuration warnings `run` already printed, as
+ * comma-separated keys (configurationWarningKey). The agent in the command's processes leaves those out.
+ */
+export const SHOWN_WARNINGS_VARIABLE = 'OTEL_AGENT_SHOWN_WARNINGS';
+
+/** A short, stable key for a warning's text (FNV-1a, 32 bits, hex): the text itself never goes into the environment. */
+export function configurationWarningKey(message: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < message.length; i++) {
+    hash ^= message.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+/** The keys in a value of OTEL_AGENT_SHOWN_WARNINGS (anything else in it is ignored). */
+export function shownWarnings(value: string | undefined): Set<string> {
+  return new Set((value ?? '').split(',').map((k) => k.trim()).filter((k) => /^[0-9a-f]{8}$/.test(k)));
+}
+
+/**
+ * A configuration warning: printed once, unless the `otel-agent run` this process runs under printed it
+ * already (its key is in OTEL_AGENT_SHOWN_WARNINGS). Returns whether it was printed here.
+ */
+export function warnConfiguration(message: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (shownWarnings(env[SHOWN_WARNINGS_VARIABLE]).has(configurationWarningKey(message))) return false;
+  warn(message);
+  return true;
+}
+
 /** Informational line, printed only when OTEL_LOG_LEVEL is info or more verbose. */
 export function info(message: string): void {
   if (verbosity >= INFO) sink(`${PREFIX} ${message}`);

@@ -77,4 +77,23 @@ fastify.listen({ port: 0, host: '127.0.0.1' }).then(async (address) => {
       ['GET /users/:id', '/users/:id'],
     ]);
   });
+
+  it('fastify bundled into the program: reply.send(err) and a hook\'s error reach the server span (onError hook added at the instance\'s creation)', async () => {
+    const app = `
+const fastify = require('fastify')();
+const http = require('node:http');
+const get = (url) => new Promise((resolve, reject) => http.get(url, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject));
+fastify.get('/send', (req, reply) => { reply.send(new Error('bundled send')); });
+fastify.get('/hook', { onRequest: async () => { throw new Error('bundled hook'); } }, async () => 'unreached');
+fastify.listen({ port: 0, host: '127.0.0.1' }).then(async (address) => {
+  console.log(await get(address + '/send'), await get(address + '/hook'));
+  await fastify.close();
+});`;
+    const { run, spans } = await traced(app, 'fastify-bundled-errors', (s) => s.filter((x) => x.kind === 2).length >= 2);
+    expect(run.stdout).toBe('500 500\n');
+    const exceptionsOf = (urlPath: string) => spans.find((s) => s.kind === 2 && s.attributes['url.path'] === urlPath)!.events
+      .filter((e) => e.name === 'exception').map((e) => e.attributes['exception.message']);
+    expect(exceptionsOf('/send')).toEqual(['bundled send']);
+    expect(exceptionsOf('/hook')).toEqual(['bundled hook']);
+  });
 });

@@ -178,10 +178,36 @@ describe('fastify (the agent\'s hook on fastify\'s tracing channel)', () => {
     expect(errorOf(serverOf(spans, '/ok'))).toEqual(OK);
     expect(errorOf(serverOf(spans, '/sync'))).toEqual(KABOOM);
     expect(errorOf(serverOf(spans, '/async'))).toEqual(KABOOM_ASYNC);
-    // reply.send(err): fastify's channel does not carry it.
-    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: undefined, exceptions: [] });
+    // reply.send(err): not on fastify's channel, seen by the agent's onError hook.
+    expect(errorOf(serverOf(spans, '/next'))).toEqual({ status: ERROR, message: 'kaboom next', exceptions: ['Error: kaboom next'] });
     expect(errorOf(serverOf(spans, '/handled'))).toEqual({ status: 0, message: undefined, exceptions: ['TypeError: handled'] });
     // No span of its own.
+    expect(spans.filter((s) => /fastify/.test(s.scope.name))).toEqual([]);
+  });
+
+  it('errors in hooks, in a plugin\'s hook and from reply.send(err) are recorded like a thrown one, once; a 4xx error leaves the status unset', async () => {
+    const paths = 8;
+    const run = await runApp({ files: { 'app.cjs': fixture('fastify-hooks.cjs'), 'client.cjs': fixture('client.cjs') }, entry: 'app.cjs', packages: ['fastify'],
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: 'fastify-hook-errors', OTEL_BSP_SCHEDULE_DELAY: '100' } });
+    const without = await runApp({ files: { 'app.cjs': fixture('fastify-hooks.cjs'), 'client.cjs': fixture('client.cjs') }, entry: 'app.cjs', packages: ['fastify'], preload: 'none' });
+    // The program's output and status codes are as without the agent.
+    expect(without.stdout.split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([
+      '/on-request 500', '/pre-validation 500', '/pre-handler 500', '/send 500', '/send-404 404', '/validation 400', '/thrown 500', '/plugin 500', '',
+    ]);
+    expect([run.code, run.stdout, run.stderr]).toEqual([without.code, without.stdout, without.stderr]);
+    const mine = (all: ReceivedSpan[]) => all.filter((s) => s.resource['service.name'] === 'fastify-hook-errors');
+    const spans = mine(await receiver.waitForSpans((all) => mine(all).filter((s) => s.kind === SERVER).length >= paths));
+    expect(errorOf(serverOf(spans, '/on-request'))).toEqual({ status: ERROR, message: 'kaboom onRequest', exceptions: ['Error: kaboom onRequest'] });
+    expect(errorOf(serverOf(spans, '/pre-validation'))).toEqual({ status: ERROR, message: 'kaboom preValidation', exceptions: ['RangeError: kaboom preValidation'] });
+    expect(errorOf(serverOf(spans, '/pre-handler'))).toEqual({ status: ERROR, message: 'kaboom preHandler', exceptions: ['Error: kaboom preHandler'] });
+    expect(errorOf(serverOf(spans, '/send'))).toEqual({ status: ERROR, message: 'kaboom send', exceptions: ['Error: kaboom send'] });
+    // A 4xx: the error is in the trace, the request is not a server failure (as for a thrown error answered with a 4xx).
+    expect(errorOf(serverOf(spans, '/send-404'))).toEqual({ status: 0, message: undefined, exceptions: ['Error: no such thing'] });
+    expect(errorOf(serverOf(spans, '/validation'))).toEqual({ status: 0, message: undefined, exceptions: ['FST_ERR_VALIDATION: querystring must have required property \'q\''] });
+    // Thrown in the handler: on the channel and in the onError hook, recorded once.
+    expect(errorOf(serverOf(spans, '/thrown'))).toEqual({ status: ERROR, message: 'kaboom thrown', exceptions: ['Error: kaboom thrown'] });
+    expect(errorOf(serverOf(spans, '/plugin'))).toEqual({ status: ERROR, message: 'kaboom plugin hook', exceptions: ['TypeError: kaboom plugin hook'] });
+    expect(serverOf(spans, '/send')!.name).toBe('GET /send');
     expect(spans.filter((s) => /fastify/.test(s.scope.name))).toEqual([]);
   });
 });

@@ -229,6 +229,51 @@ describe('otel-agent run never breaks the command', () => {
   });
 });
 
+describe('otel-agent run prints each configuration warning once', () => {
+  const WARNING = '[otel-agent] warning: OTEL_TRACES_SAMPLER="bogus" is not one of';
+  const env = { OTEL_TRACES_SAMPLER: 'bogus', OTEL_TRACES_EXPORTER: 'none' };
+  const script = `console.log('out'); console.error('err'); process.exitCode = 5`;
+  const commands: Record<string, string[]> = {
+    'a Node process': [process.execPath, '-e', script],
+    'a command that is not Node': ['sh', '-c', 'echo out; echo err >&2; exit 5'],
+    // The agent in a grandchild honours it too (the variable is inherited down the tree).
+    'a shell that starts Node': ['sh', '-c', `"$0" -e "$1"`, process.execPath, script],
+  };
+
+  for (const [what, argv] of Object.entries(commands)) {
+    it(`${what}: the warning once (from run), the command's output and exit code unchanged`, async () => {
+      const dir = fs.mkdtempSync(path.join(tmp, 'warn-once-'));
+      const plain = await exec(argv, dir, env);
+      expect(plain).toMatchObject({ code: 5, stdout: 'out\n', stderr: 'err\n' });
+      const traced = await underRun(argv, dir, env);
+      expect(traced.code).toBe(5);
+      expect(traced.stdout).toBe(plain.stdout);
+      const lines = traced.stderr.trimEnd().split('\n');
+      expect(lines.filter((l) => l.startsWith(WARNING)), traced.stderr).toHaveLength(1);
+      expect(lines.filter((l) => !l.startsWith(WARNING))).toEqual(['err']);
+    });
+  }
+
+  it('a run inside a run: the outer one warns, neither the inner one nor its command repeats it', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'warn-nested-'));
+    const traced = await underRun([process.execPath, CLI, 'run', '--', process.execPath, '-e', script], dir, env);
+    expect(traced).toMatchObject({ code: 5, stdout: 'out\n' });
+    const lines = traced.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith(WARNING))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith(WARNING))).toEqual(['err']);
+  });
+
+  it('a process of the command with another bad value still warns about it', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'warn-other-'));
+    const traced = await underRun(['sh', '-c', `OTEL_TRACES_SAMPLER=other "$0" -e "console.log('out')"`, process.execPath], dir, env);
+    expect(traced).toMatchObject({ code: 0, stdout: 'out\n' });
+    const lines = traced.stderr.trimEnd().split('\n');
+    expect(lines.filter((l) => l.startsWith(WARNING))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('OTEL_TRACES_SAMPLER="other"'))).toHaveLength(1);
+    expect(lines).toHaveLength(2);
+  });
+});
+
 describe('ci resource detector, end to end', () => {
   it('a Prow job\'s variables arrive as cicd.* and vcs.* on every span of the run, the command span included', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'prow-'));
