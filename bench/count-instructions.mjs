@@ -14,6 +14,13 @@ const VARIANTS = [
   { name: 'agent', args: AGENT_ARGS, env: FAIR_ENV },
   { name: 'sampler off', args: AGENT_ARGS, env: { ...FAIR_ENV, OTEL_TRACES_SAMPLER: 'always_off' } },
 ];
+// BENCH_BASELINE_AGENT=/path/to/another/build/dist/register.js adds that build as a row (before/after, noise-free).
+if (process.env.BENCH_BASELINE_AGENT) VARIANTS.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV });
+// BENCH_VARIANTS=none,agent keeps only those rows.
+if (process.env.BENCH_VARIANTS) {
+  const keep = new Set(process.env.BENCH_VARIANTS.split(','));
+  VARIANTS.splice(0, VARIANTS.length, ...VARIANTS.filter((v) => keep.has(v.name)));
+}
 
 async function count({ dir, sink, variant, n, warmup, outDir }) {
   const key = variant.name.replace(/\W+/g, '-');

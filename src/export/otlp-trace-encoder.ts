@@ -24,6 +24,8 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const INITIAL_BUFFER = 64 * 1024;
 const MAX_KEPT_BUFFER = 4 * 1024 * 1024;
 const MAX_CACHED_KEYS = 1024;
+const MAX_CACHED_VALUE_LENGTH = 128;
+const MAX_VALUE_CHANGES = 16;
 
 /**
  * Upstream walks every batch twice (a size estimate, then the writes), decodes each id into a new array, and
@@ -45,8 +47,8 @@ class TraceRequestEncoder {
   private readonly resources = new WeakMap<object, Uint8Array>();
   /** The encoded `scope` field (tag included) of each scope. */
   private readonly scopes = new WeakMap<object, Uint8Array>();
-  /** Attribute keys, encoded (tag, length, bytes): the same few dozen names on every span. Bounded. */
-  private readonly keys = new Map<string, Uint8Array>();
+  /** Attribute keys, encoded (tag, length, bytes), and the last KeyValue of each: the same few dozen names on every span. Bounded. */
+  private readonly keys = new Map<string, CachedKey>();
 
   encode(spans: readonly ReadableSpan[]): Uint8Array {
     this.pos = 0;
@@ -235,25 +237,38 @@ class TraceRequestEncoder {
   }
 
   private keyValue(key: string, value: unknown): void {
+    const entry = this.keys.get(key);
+    // The same key with the same primitive value as last time (a method, a scheme, a status code): the same bytes.
+    if (entry !== undefined && entry.pair !== undefined && entry.value === value) {
+      this.copy(entry.pair);
+      return;
+    }
     const message = this.begin(1);
-    const encodedKey = this.keys.get(key);
-    if (encodedKey === undefined) {
+    if (entry === undefined) {
       const start = this.pos;
       this.tag(1, 2);
       this.string(key);
-      if (this.keys.size < MAX_CACHED_KEYS) this.keys.set(key, this.buf.slice(start, this.pos));
-    } else {
-      this.ensure(encodedKey.length);
-      const buf = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < encodedKey.length; i++) buf[p++] = encodedKey[i];
-      this.pos = p;
-    }
+      if (this.keys.size < MAX_CACHED_KEYS) this.keys.set(key, { key: this.buf.slice(start, this.pos), value, pair: undefined, changes: 0 });
+    } else this.copy(entry.key);
     this.tag(2, 2);
     const any = this.begin(1);
     this.anyValue(value);
     this.end(any, 1);
     this.end(message, 1);
+    const cached = entry ?? this.keys.get(key);
+    if (cached === undefined || cached.changes > MAX_VALUE_CHANGES || !isCacheable(value)) return;
+    // A key whose value keeps changing (a path, a port) stops being cached: each change costs a copy.
+    if (cached.pair !== undefined || entry !== undefined) cached.changes++;
+    cached.value = value;
+    cached.pair = cached.changes > MAX_VALUE_CHANGES ? undefined : this.buf.slice(message, this.pos);
+  }
+
+  private copy(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < bytes.length; i++) buf[p++] = bytes[i];
+    this.pos = p;
   }
 
   private anyValue(value: unknown): void {
@@ -458,6 +473,22 @@ class TraceRequestEncoder {
 }
 
 const textEncoder = new TextEncoder();
+
+interface CachedKey {
+  /** The key field: tag, length, bytes. */
+  key: Uint8Array;
+  /** The value `pair` encodes. */
+  value: unknown;
+  /** The whole KeyValue message (its length first) for `value`; undefined once the key's values keep changing. */
+  pair: Uint8Array | undefined;
+  changes: number;
+}
+
+/** Values whose bytes follow from `===`: booleans, numbers, and strings short enough to keep. */
+function isCacheable(value: unknown): boolean {
+  const t = typeof value;
+  return t === 'boolean' || t === 'number' || (t === 'string' && (value as string).length <= MAX_CACHED_VALUE_LENGTH);
+}
 
 function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 255) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK | (isRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK : 0);
