@@ -33,9 +33,9 @@ const VARIANTS = [
 ];
 // BENCH_BASELINE_AGENT=/path/to/another/build/dist/register.js adds that build as a row (before/after comparisons in one run).
 if (process.env.BENCH_BASELINE_AGENT) VARIANTS.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV, tracing: true, recording: true });
-// BENCH_VARIANTS=none,agent,... keeps only those rows (`none` is always kept: every ratio is against it).
+// BENCH_VARIANTS='agent;official;agent, sampler off' keeps only those rows (`none` is always kept: every ratio is against it).
 if (process.env.BENCH_VARIANTS) {
-  const keep = new Set(['none', ...process.env.BENCH_VARIANTS.split(',')]);
+  const keep = new Set(['none', ...process.env.BENCH_VARIANTS.split(';')]);
   VARIANTS.splice(0, VARIANTS.length, ...VARIANTS.filter((v) => keep.has(v.name)));
 }
 // BENCH_APPS=http keeps one app.
