@@ -172,3 +172,29 @@ describe('encodeTraceRequest', () => {
     expect(ours(after).includes(Buffer.from('abc123'))).toBe(true);
   });
 });
+
+describe('the encoder with more keys than it caches', () => {
+  it('writes the same bytes for 3000 distinct attribute keys and for values that keep changing under one key', () => {
+    const [template] = spans(1, 7);
+    const manyKeys = Array.from({ length: 6 }, (_, i) => ({
+      ...template,
+      spanContext: template.spanContext,
+      attributes: Object.fromEntries(Array.from({ length: 500 }, (_, j) => [`k.${i}.${j}`, j % 3 === 0 ? 'v' : j])),
+    }));
+    expect(ours(manyKeys).equals(upstream(manyKeys))).toBe(true);
+    const changing = Array.from({ length: 100 }, (_, i) => ({ ...template, spanContext: template.spanContext, attributes: { 'url.path': `/users/${i % 40}`, 'http.response.status_code': i % 2 ? 200 : 404, flag: i % 3 === 0 } }));
+    for (let round = 0; round < 3; round++) expect(ours(changing).equals(upstream(changing)), `round ${round}`).toBe(true);
+  });
+});
+
+describe('ProtobufTraceEncoder', () => {
+  it("falls back to upstream's serializer for a batch the encoder cannot write", async () => {
+    const { ProtobufTraceEncoder } = await import('../../../src/export/otlp-trace-encoder');
+    const [template] = spans(1, 3);
+    // A hex id getter that throws on the agent's first read only: upstream's second read succeeds.
+    let reads = 0;
+    const odd = { ...template, spanContext: () => (reads++ === 0 ? (undefined as never) : template.spanContext()) };
+    const body = ProtobufTraceEncoder.serializeRequest([odd]);
+    expect(Buffer.from(body!).equals(upstream([template]))).toBe(true);
+  });
+});
