@@ -44,7 +44,7 @@ export async function buildReport(env: NodeJS.ProcessEnv, timeoutMillis: number)
     if (!config.enabled && config.disabledBy?.startsWith('OTEL_CONFIG_FILE')) problems.push(warnings[0]);
   }
   // A switched-off agent is a choice, not a fault: nothing to probe.
-  const destinations = config.enabled ? await checkDestinations(config.traceExporters, env, timeoutMillis) : [];
+  const destinations = config.enabled ? await checkDestinations(config.traceExporters, timeoutMillis) : [];
   for (const d of destinations) if (!d.check.ok) problems.push(`${d.target}: ${d.check.message}`);
   const enabledIds = new Set(config.instrumentations);
   const instrumentations = INSTRUMENTATIONS.filter((e) => enabledIds.has(e.id) && (e.applies?.() ?? true)).map((e) => e.id);

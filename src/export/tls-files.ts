@@ -15,25 +15,45 @@ const VARIABLES: Record<keyof OtlpTlsFiles, string> = {
   key: 'OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY',
 };
 
-const cache = new Map<string, string | undefined>();
+/** Per path: its contents, or why it cannot be read (each file is read once). */
+const cache = new Map<string, { pem?: string; error?: string }>();
 
-/** PEM contents for Node's TLS options; a file that cannot be read gets one warning and is left out (the system's CAs then apply). */
-export function tlsOptions(files: OtlpTlsFiles | undefined): TlsOptions {
+function readOnce(file: string): { entry: { pem?: string; error?: string }; first: boolean } {
+  const known = cache.get(file);
+  if (known) return { entry: known, first: false };
+  let entry: { pem?: string; error?: string };
+  try {
+    entry = { pem: readSmallRegularFile(file) };
+  } catch (err) {
+    entry = { error: describeError(err) };
+  }
+  cache.set(file, entry);
+  return { entry, first: true };
+}
+
+/** PEM contents for Node's TLS options, and a line for each file that cannot be read (`otel-agent doctor` reports those). */
+export function readTlsFiles(files: OtlpTlsFiles | undefined): { options: TlsOptions; problems: string[] } {
   const options: TlsOptions = {};
-  if (!files) return options;
+  const problems: string[] = [];
+  if (!files) return { options, problems };
   for (const key of ['ca', 'cert', 'key'] as const) {
     const file = files[key];
     if (file === undefined) continue;
-    if (!cache.has(file)) {
-      try {
-        cache.set(file, readSmallRegularFile(file));
-      } catch (err) {
-        cache.set(file, undefined);
-        warn(`${VARIABLES[key]}=${file} cannot be read (${describeError(err)}); OTLP over TLS goes on without it`);
-      }
-    }
-    const pem = cache.get(file);
-    if (pem !== undefined) options[key] = pem;
+    const { entry } = readOnce(file);
+    if (entry.pem !== undefined) options[key] = entry.pem;
+    else problems.push(`${VARIABLES[key]}=${file} cannot be read (${entry.error})`);
   }
-  return options;
+  return { options, problems };
+}
+
+/** PEM contents for Node's TLS options; a file that cannot be read gets one warning and is left out (the system's CAs then apply). */
+export function tlsOptions(files: OtlpTlsFiles | undefined): TlsOptions {
+  if (!files) return {};
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const file = files[key];
+    if (file === undefined) continue;
+    const { entry, first } = readOnce(file);
+    if (first && entry.error !== undefined) warn(`${VARIABLES[key]}=${file} cannot be read (${entry.error}); OTLP over TLS goes on without it`);
+  }
+  return readTlsFiles(files).options;
 }

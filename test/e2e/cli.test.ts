@@ -634,8 +634,16 @@ describe('otel-agent doctor', () => {
     const tls = await cli(['doctor', '--json', '--timeout', '500'], { env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_EXPORTER_OTLP_CERTIFICATE: '/dev/zero', OTEL_EXPORTER_OTLP_CLIENT_KEY: fifo } });
     expect(tls.code).toBe(1);
     expect(JSON.parse(tls.stdout).problems).toEqual([
-      expect.stringMatching(/OTEL_EXPORTER_OTLP_CERTIFICATE=\/dev\/zero cannot be read \(not a regular file\); OTEL_EXPORTER_OTLP_CLIENT_KEY=\S+doctor-cert\.fifo cannot be read \(not a regular file\)/),
+      expect.stringMatching(/OTEL_EXPORTER_OTLP_\[TRACES_\]CERTIFICATE=\/dev\/zero cannot be read \(not a regular file\); OTEL_EXPORTER_OTLP_\[TRACES_\]CLIENT_KEY=\S+doctor-cert\.fifo cannot be read \(not a regular file\)/),
     ]);
+  });
+
+  it("checks the TLS files of a configuration file's tls block, as the exporter reads them", async () => {
+    const file = path.join(tmp, 'doctor-tls.yaml');
+    fs.writeFileSync(file, `file_format: "1.0"\ntracer_provider:\n  processors:\n    - batch:\n        exporter:\n          otlp_http:\n            endpoint: ${receiver.httpUrl}/v1/traces\n            tls:\n              ca_file: /dev/zero\n`);
+    const result = await cli(['doctor', '--json', '--timeout', '500'], { env: { OTEL_CONFIG_FILE: file } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/OTEL_EXPORTER_OTLP_\[TRACES_\]CERTIFICATE=\/dev\/zero cannot be read \(not a regular file\)/);
   });
 
   it('checks trace files without creating them', async () => {

@@ -5,7 +5,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { FileExporterConfig, OtlpExporterConfig, TraceExporterConfig } from '../../config';
-import { readSmallRegularFile } from '../../runtime/bounded-fs';
+import { readTlsFiles } from '../../export/tls-files';
 import { redactUrl } from '../redact';
 
 export const MIN_NODE = [22, 15] as const;
@@ -30,12 +30,12 @@ export interface Destination {
 }
 
 /** Probes every destination at once; each probe is bounded by `timeoutMillis`. */
-export async function checkDestinations(exporters: readonly TraceExporterConfig[], env: NodeJS.ProcessEnv, timeoutMillis: number): Promise<Destination[]> {
+export async function checkDestinations(exporters: readonly TraceExporterConfig[], timeoutMillis: number): Promise<Destination[]> {
   return Promise.all(
     exporters.map(async (exporter): Promise<Destination> => {
       switch (exporter.kind) {
         case 'otlp':
-          return { kind: 'otlp', target: `OTLP ${exporter.protocol} ${redactUrl(exporter.url)}`, check: await probeOtlp(exporter, env, timeoutMillis) };
+          return { kind: 'otlp', target: `OTLP ${exporter.protocol} ${redactUrl(exporter.url)}`, check: await probeOtlp(exporter, timeoutMillis) };
         case 'zipkin':
           return { kind: 'zipkin', target: `Zipkin ${redactUrl(exporter.url)}`, check: await probeHttp(exporter.url, 'application/json', '[]', {}, {}, timeoutMillis) };
         case 'file':
@@ -52,41 +52,15 @@ function fileTarget(exporter: FileExporterConfig): string {
   return t.kind === 'stdout' ? 'stdout (JSON Lines)' : `${exporter.format} file ${t.kind === 'file' ? t.path : `per process in ${t.dir}/`}`;
 }
 
-async function probeOtlp(exporter: OtlpExporterConfig, env: NodeJS.ProcessEnv, timeoutMillis: number): Promise<CheckResult> {
+async function probeOtlp(exporter: OtlpExporterConfig, timeoutMillis: number): Promise<CheckResult> {
   if (exporter.protocol === 'grpc') return probeTcp(exporter.url, timeoutMillis);
   // An empty export request is a valid request with no spans: a collector answers it with 200 and
   // records nothing. That checks the path and the headers (authorization) too, not just the port.
   const json = exporter.protocol === 'http/json';
-  const tls = tlsOptions(env);
-  if (tls.problem) return { ok: false, message: tls.problem };
+  // The files the exporter reads (variables or the configuration file's tls block), read the same bounded way.
+  const tls = readTlsFiles(exporter.tls);
+  if (tls.problems.length > 0) return { ok: false, message: tls.problems.join('; ') };
   return probeHttp(exporter.url, json ? 'application/json' : 'application/x-protobuf', json ? '{}' : '', exporter.headers, tls.options, timeoutMillis);
-}
-
-/**
- * The TLS files the upstream exporter would use, so an https probe trusts what the exporter trusts.
- * Each is read bounded (a regular file of at most 1 MiB): a FIFO or /dev/zero named there is a
- * problem reported for the destination, never a hang.
- */
-export function tlsOptions(env: NodeJS.ProcessEnv): { options: https.RequestOptions; problem?: string } {
-  const problems: string[] = [];
-  const read = (names: string[]) => {
-    for (const name of names) {
-      const file = env[name]?.trim();
-      if (!file) continue;
-      try {
-        return readSmallRegularFile(file);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        problems.push(`${name}=${file} cannot be read (${e.code ?? e.message})`);
-        return undefined;
-      }
-    }
-    return undefined;
-  };
-  const ca = read(['OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE']);
-  const key = read(['OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY']);
-  const cert = read(['OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE']);
-  return { options: { ...(ca ? { ca } : {}), ...(key ? { key } : {}), ...(cert ? { cert } : {}) }, problem: problems.length > 0 ? problems.join('; ') : undefined };
 }
 
 export function probeHttp(
