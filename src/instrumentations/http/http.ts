@@ -5,7 +5,6 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  trace,
   ValueType,
   type Attributes,
   type Context,
@@ -13,7 +12,8 @@ import {
   type Span,
   type TextMapSetter,
 } from '@opentelemetry/api';
-import { isTracingSuppressed, RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
+import { isTracingSuppressed, RPCType, suppressTracing } from '@opentelemetry/core';
+import { contextWithServerSpan, contextWithSpan } from '../../context/span-context';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import type * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -216,7 +216,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
         if (!recording && !this.metrics) {
           // Nothing to record or measure (sampler off): the span only propagates. No RPC metadata (only the
           // end of a recording span reads the route), no state, nothing to do at the end.
-          ctx = trace.setSpan(parent, span);
+          ctx = contextWithSpan(parent, span);
         } else {
           const attributes = serverStartAttributes(req, component, this.redactor);
           if (recording) {
@@ -224,7 +224,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
             span.setAttributes(attributes);
           }
           const rpcMetadata = { type: RPCType.HTTP as const, span };
-          ctx = setRPCMetadata(trace.setSpan(parent, span), rpcMetadata);
+          ctx = contextWithServerSpan(parent, span, rpcMetadata);
           state = { span, recording, rpcMetadata, method, startTime: 0, ended: false };
           if (this.metrics) {
             state.startTime = performance.now();
@@ -375,7 +375,7 @@ export class HttpInstrumentation extends InstrumentationBase<HttpInstrumentation
           state.startTime = performance.now();
           state.metricAttributes = { 'http.request.method': attributes!['http.request.method'], 'server.address': info.hostname, 'server.port': info.port };
         }
-        ctx = trace.setSpan(parent, span);
+        ctx = contextWithSpan(parent, span);
       } catch (err) {
         instrumentation._diag.debug('client span not started', err);
         return original.apply(this, arguments as unknown as unknown[]);

@@ -1,13 +1,14 @@
 // The agent's instrumentation of fetch and the undici package: one client span per request, from undici's diagnostics channels.
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import { context, propagation, SpanKind, trace, type Attributes, type Histogram, type TextMapSetter } from '@opentelemetry/api';
+import { context, propagation, SpanKind, type Attributes, type Histogram, type TextMapSetter } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { InstrumentationBase } from '@opentelemetry/instrumentation';
 import { clientDurationHistogram, errorType, isClientErrorStatus, recordError, statusErrorType } from '../http/client-outcome';
 import { headerCapture, type HeaderCapture, type HeaderValue } from '../http/headers';
 import { AGENT_REDACTED_PARAMS, UPSTREAM_REDACTED_PARAMS } from '../http/internal-types';
+import { contextWithSpan } from '../../context/span-context';
 import { onProcessEnding } from '../../lifecycle/lifecycle';
 import { matchesExcluded, normalizeMethod, QueryRedactor, targetPath } from '../http/url-parts';
 import {
@@ -154,7 +155,7 @@ export class UndiciInstrumentation extends InstrumentationBase<UndiciInstrumenta
         }
         span.setAttributes(attributes);
       }
-      const ctx = trace.setSpan(parent, span);
+      const ctx = contextWithSpan(parent, span);
       if (!recording && !this.metrics) {
         // Nothing to record or measure (sampler off): the span only propagates; no state, nothing at its end.
         propagation.inject(ctx, request, REQUEST_SETTER);
