@@ -45,11 +45,11 @@ function onError(message: unknown): void {
 }
 
 /**
- * fastify's onError hook: called for every error fastify answers (before the error handler), so also
+ * fastify's onError hook (named so that a route listing with hooks shows whose it is): called for every error fastify answers (before the error handler), so also
  * for `reply.send(err)` and errors in hooks, which the tracing channel does not carry. A thrown
  * handler error reaches both; recordOnServer keeps one (the same object). Never sends, always continues.
  */
-function onErrorHook(request: unknown, reply: HandlerStore['reply'], err: unknown, done: () => void): void {
+function otelAgentOnError(request: unknown, reply: HandlerStore['reply'], err: unknown, done: () => void): void {
   if (subscribed) record({ reply }, err);
   done();
 }
@@ -63,7 +63,7 @@ function onInit(message: unknown): void {
   try {
     const instance = (message as InitMessage | undefined)?.fastify as FastifyLike | undefined;
     if (typeof instance?.addHook !== 'function' || hooked.has(instance)) return;
-    instance.addHook('onError', onErrorHook);
+    instance.addHook('onError', otelAgentOnError);
     hooked.add(instance);
   } catch (err) {
     // An instance that already started (addHook throws): errors then reach the channel only.

@@ -24,7 +24,7 @@ describe('fastify onError hook', () => {
     await app.ready();
     const kHooks = Object.getOwnPropertySymbols(app).find((s) => s.description === 'fastify.hooks')!;
     const hooks = (app as unknown as Record<symbol, { onError: Array<{ name: string }> }>)[kHooks].onError;
-    expect(hooks.map((h) => h.name)).toEqual(['onErrorHook', '']);
+    expect(hooks.map((h) => h.name)).toEqual(['otelAgentOnError', '']);
     const res = await app.inject('/send');
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body)).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'x' });
