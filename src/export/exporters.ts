@@ -126,7 +126,9 @@ export function createDestinations(configs: readonly TraceExporterConfig[], batc
       if (config.kind === 'otlp') warnAboutPermissions(destination);
       const queue = queueSettings(config, batch);
       const exporter = new GuardedExporter(inner, tracker, { exportTimeoutMillis: queue.exportTimeoutMillis });
-      const processor = new QueueingSpanProcessor(exporter, tracker, { ...queue, maxConcurrentExports: concurrentExportsFor(config) });
+      // OTLP protobuf (HTTP and gRPC): spans are encoded as they end (the same bytes), so they do not outlive their end.
+      const encodeAtEnd = config.kind === 'otlp' && config.protocol !== 'http/json' ? (require('./otlp-trace-encoder') as typeof import('./otlp-trace-encoder')).encodeSpanAtEnd : undefined;
+      const processor = new QueueingSpanProcessor(exporter, tracker, { ...queue, maxConcurrentExports: concurrentExportsFor(config), encodeAtEnd });
       out.push({ config, tracker, exporter, processor });
     } catch (err) {
       warn(`the exporter for ${destination} could not be created and is skipped: ${describeError(err)}`);

@@ -85,6 +85,27 @@ class TraceRequestEncoder {
     return body;
   }
 
+  /**
+   * One span's field of a ScopeSpans message (tag, length, Span), written at the end of this encoder's slab: a
+   * new slab when little room is left, so earlier spans' bytes stay where they are.
+   */
+  encodeAtEnd(span: ReadableSpan): EncodedSpan {
+    if (this.buf.length - this.pos < SLAB_HEADROOM) {
+      this.buf = new Uint8Array(SLAB_BYTES);
+      this.view = new DataView(this.buf.buffer);
+      this.pos = 0;
+    }
+    const start = this.pos;
+    try {
+      this.tag(2, 2);
+      this.span(span);
+    } catch (err) {
+      this.pos = start;
+      throw err;
+    }
+    return new EncodedSpan(span.resource, span.instrumentationScope, this.buf, start, this.pos);
+  }
+
   private resource(resource: EncodableResource): void {
     let bytes = this.resources.get(resource);
     if (bytes === undefined) {
@@ -127,6 +148,12 @@ class TraceRequestEncoder {
       this.scopes.set(scope, bytes);
     } else this.raw(bytes);
     for (const span of spans) {
+      if (span instanceof EncodedSpan) {
+        this.ensure(span.end - span.start);
+        this.buf.set(span.slab.subarray(span.start, span.end), this.pos);
+        this.pos += span.end - span.start;
+        continue;
+      }
       this.tag(2, 2);
       this.span(span);
     }
@@ -474,6 +501,25 @@ class TraceRequestEncoder {
 
 const textEncoder = new TextEncoder();
 
+/** Slabs the spans encoded at their end share (a slab lives while one of its spans waits for export). */
+const SLAB_BYTES = 64 * 1024;
+const SLAB_HEADROOM = 8 * 1024;
+
+/**
+ * A span encoded as it ended: the queue holds this (its resource and scope, for grouping, and where its bytes are)
+ * instead of the span, so the span, its attributes and events are garbage at once instead of surviving in the
+ * queue until their batch goes. Only this encoder reads it.
+ */
+export class EncodedSpan {
+  constructor(
+    readonly resource: ReadableSpan['resource'],
+    readonly instrumentationScope: ReadableSpan['instrumentationScope'],
+    readonly slab: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+}
+
 interface CachedKey {
   /** The key field: tag, length, bytes. */
   key: Uint8Array;
@@ -509,6 +555,21 @@ function varintSize(v: number): number {
 }
 
 let encoder: TraceRequestEncoder | undefined;
+let atEnd: TraceRequestEncoder | undefined;
+
+/**
+ * For a protobuf destination's queue: the span encoded now (an EncodedSpan, which encodeTraceRequest copies into
+ * its batch: the same bytes as encoding the span then), or the span itself if it cannot be encoded (the batch then
+ * encodes it, or fails as it would have).
+ */
+export function encodeSpanAtEnd(span: ReadableSpan): ReadableSpan {
+  atEnd ??= new TraceRequestEncoder();
+  try {
+    return atEnd.encodeAtEnd(span) as unknown as ReadableSpan;
+  } catch {
+    return span;
+  }
+}
 
 /** The protobuf body of an OTLP trace export request for `spans`: the same bytes as upstream's ProtobufTraceSerializer. */
 export function encodeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
@@ -525,7 +586,9 @@ export const ProtobufTraceEncoder: TraceSerializer = {
   serializeRequest(spans) {
     try {
       return encodeTraceRequest(spans);
-    } catch {
+    } catch (err) {
+      // Spans encoded at their end are bytes only this encoder reads.
+      if (spans.some((span) => span instanceof EncodedSpan)) throw err;
       const { ProtobufTraceSerializer } = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
       return ProtobufTraceSerializer.serializeRequest(spans);
     }

@@ -11,6 +11,8 @@ export interface QueueOptions extends BatchConfig {
    * queue; the OTLP transport's own limit (30 concurrent requests) must never be reached.
    */
   maxConcurrentExports: number;
+  /** Protobuf destinations: each span is encoded as it ends, and the queue holds its bytes, not the span. */
+  encodeAtEnd?: (span: ReadableSpan) => ReadableSpan;
 }
 
 /**
@@ -48,7 +50,7 @@ export class QueueingSpanProcessor implements SpanProcessor {
       this.tracker.droppedQueueFull++;
       return;
     }
-    queue.push(span);
+    queue.push(this.options.encodeAtEnd === undefined ? span : this.options.encodeAtEnd(span));
     if (queue.length >= this.options.maxExportBatchSize) this.exportReady(false);
     else if (this.timer === undefined) this.startTimer();
   }

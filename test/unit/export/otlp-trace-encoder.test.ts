@@ -198,3 +198,24 @@ describe('ProtobufTraceEncoder', () => {
     expect(Buffer.from(body!).equals(upstream([template]))).toBe(true);
   });
 });
+
+describe('spans encoded at their end', () => {
+  it('make the bytes upstream writes for the same spans, mixed with spans encoded in the batch, across slabs', async () => {
+    const { encodeSpanAtEnd, EncodedSpan } = await import('../../../src/export/otlp-trace-encoder');
+    for (let seed = 1; seed <= 12; seed++) {
+      const batch = spans(seed * 40, 100 + seed);
+      const queued = batch.map((span, i) => (i % 3 === 2 ? span : encodeSpanAtEnd(span)));
+      expect(queued.filter((s) => s instanceof EncodedSpan).length).toBeGreaterThan(0);
+      expect(Buffer.from(encodeTraceRequest(queued)).equals(upstream(batch)), `seed ${seed}`).toBe(true);
+    }
+  });
+
+  it('leave a span that cannot be encoded as it is (the batch then fails as before)', async () => {
+    const { encodeSpanAtEnd } = await import('../../../src/export/otlp-trace-encoder');
+    const [template] = spans(1, 9);
+    const broken = { ...template, spanContext: () => undefined as never };
+    expect(encodeSpanAtEnd(broken)).toBe(broken);
+    const next = spans(3, 10);
+    expect(Buffer.from(encodeTraceRequest(next.map(encodeSpanAtEnd))).equals(upstream(next))).toBe(true);
+  });
+});
