@@ -31,29 +31,30 @@ function readOnce(file: string): { entry: { pem?: string; error?: string }; firs
   return { entry, first: true };
 }
 
-/** PEM contents for Node's TLS options, and a line for each file that cannot be read (`otel-agent doctor` reports those). */
-export function readTlsFiles(files: OtlpTlsFiles | undefined): { options: TlsOptions; problems: string[] } {
+/**
+ * PEM contents for Node's TLS options, and a line for each file that cannot be read (`otel-agent doctor` reports
+ * those). `onFirstRead` hears of a file that fails on its first read only.
+ */
+export function readTlsFiles(files: OtlpTlsFiles | undefined, onFirstRead?: (problem: string) => void): { options: TlsOptions; problems: string[] } {
   const options: TlsOptions = {};
   const problems: string[] = [];
   if (!files) return { options, problems };
   for (const key of ['ca', 'cert', 'key'] as const) {
     const file = files[key];
     if (file === undefined) continue;
-    const { entry } = readOnce(file);
-    if (entry.pem !== undefined) options[key] = entry.pem;
-    else problems.push(`${VARIABLES[key]}=${file} cannot be read (${entry.error})`);
+    const { entry, first } = readOnce(file);
+    if (entry.pem !== undefined) {
+      options[key] = entry.pem;
+      continue;
+    }
+    const problem = `${VARIABLES[key]}=${file} cannot be read (${entry.error})`;
+    problems.push(problem);
+    if (first) onFirstRead?.(problem);
   }
   return { options, problems };
 }
 
 /** PEM contents for Node's TLS options; a file that cannot be read gets one warning and is left out (the system's CAs then apply). */
 export function tlsOptions(files: OtlpTlsFiles | undefined): TlsOptions {
-  if (!files) return {};
-  for (const key of ['ca', 'cert', 'key'] as const) {
-    const file = files[key];
-    if (file === undefined) continue;
-    const { entry, first } = readOnce(file);
-    if (first && entry.error !== undefined) warn(`${VARIABLES[key]}=${file} cannot be read (${entry.error}); OTLP over TLS goes on without it`);
-  }
-  return readTlsFiles(files).options;
+  return readTlsFiles(files, (problem) => warn(`${problem}; OTLP over TLS goes on without it`)).options;
 }
