@@ -3,19 +3,10 @@ import { createContextKey, ROOT_CONTEXT, trace, type Context, type Span } from '
 import { getRPCMetadata, RPCType, setRPCMetadata, isTracingSuppressed, suppressTracing } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
 import { contextWithServerSpan, contextWithSpan } from '../../../src/context/span-context';
+import { seededRandom as random } from '../../helpers/seeded-random';
 
 const span = (id: string) => trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: id.padStart(16, '0'), traceFlags: 1 }) as Span;
 const KEYS = [createContextKey('a'), createContextKey('b'), createContextKey('OpenTelemetry Context Key SPAN'), createContextKey('OpenTelemetry SDK Context Key RPC_METADATA'), createContextKey('c')];
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('contextWithSpan / contextWithServerSpan', () => {
   it('read as trace.setSpan and setRPCMetadata make them, over any parent', () => {

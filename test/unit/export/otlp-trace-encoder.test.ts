@@ -6,17 +6,7 @@ import { resourceFromAttributes, emptyResource } from '@opentelemetry/resources'
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { encodeTraceRequest } from '../../../src/export/otlp-trace-encoder';
-
-/** A small deterministic generator (mulberry32): the same varied spans on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../../helpers/seeded-random';
 
 const STRINGS = ['', 'GET', 'é', 'ünïcödé', '日本語のテキスト', '😀 emoji', 'lone \ud800 surrogate', 'x'.repeat(127), 'y'.repeat(128), 'z'.repeat(20_000), 'mixé'.repeat(5000)];
 const NUMBERS = [0, -0, 1, 127, 128, 300, -1, -128, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 53, -(2 ** 53), 2 ** 63, -(2 ** 63), 2 ** 64, 1.5, -2.25, NaN, Infinity, -Infinity, Number.MIN_VALUE];
