@@ -13,6 +13,8 @@ const UPSTREAM_SCOPE = '@opentelemetry/instrumentation-undici';
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'undici');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 const PACKAGES = ['undici', '@opentelemetry/api'];
+/** Each app runs with the module the fixtures share. */
+const appFiles = (app: string) => ({ 'app.cjs': app, 'closed-port.cjs': fixture('closed-port.cjs') });
 
 const receiver = sharedReceiver();
 
@@ -26,7 +28,7 @@ const isUndici = (s: ReceivedSpan) => s.scope.name === AGENT_SCOPE || s.scope.na
 /** Runs an app with the agent exporting to the receiver; its spans (by service name) once `expected` undici spans arrived. */
 async function traced(app: string, service: string, env: Record<string, string>, expected: number): Promise<Run> {
   const run = await runApp({
-    files: { 'app.cjs': app },
+    files: appFiles(app),
     entry: 'app.cjs',
     packages: PACKAGES,
     // net and dns spans (ports, lookups) are the same under both and not compared.
@@ -192,7 +194,7 @@ describe('fetch gets the HTTP client\'s features', () => {
 describe('edge cases: each request\'s span ends exactly once, and the program sees what it sees without the agent', () => {
   it('streamed bodies (fetch, undici.stream), aborts before and during the body, a redirect, keep-alive, a reset mid-body, a refused port, a body never read', async () => {
     const app = fixture('edge-cases.cjs');
-    const plain = await runApp({ files: { 'app.cjs': app }, entry: 'app.cjs', packages: PACKAGES, preload: 'none' });
+    const plain = await runApp({ files: appFiles(app), entry: 'app.cjs', packages: PACKAGES, preload: 'none' });
     expect(plain.stdout).toContain('done');
     // warn: the SDK would report a span ended twice (traced() requires an empty stderr).
     const { run, spans } = await traced(app, 'undici-edge-cases', { OTEL_LOG_LEVEL: 'warn' }, 12);
@@ -229,7 +231,7 @@ describe('edge cases: each request\'s span ends exactly once, and the program se
 describe('the process ends with a span open, or nothing is sampled', () => {
   it('a body never read, then process.exit(3): the span is delivered at exit, the exit code stays 3', async () => {
     const run = await runApp({
-      files: { 'app.cjs': fixture('exit-unread.cjs') },
+      files: appFiles(fixture('exit-unread.cjs')),
       entry: 'app.cjs',
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: 'undici-exit-unread' },
     });
@@ -244,7 +246,7 @@ describe('the process ends with a span open, or nothing is sampled', () => {
 
   it('OTEL_TRACES_SAMPLER=always_off: the context is still propagated, flagged not sampled', async () => {
     const run = await runApp({
-      files: { 'app.cjs': fixture('features.cjs') },
+      files: appFiles(fixture('features.cjs')),
       entry: 'app.cjs',
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: 'undici-always-off', OTEL_TRACES_SAMPLER: 'always_off' },
     });
