@@ -5,22 +5,16 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { AGENT_ARGS, BENCH, FAIR_ENV, childEnv, die, fmt, int, makeAppDir, runMain, table } from './lib/common.mjs';
+import { AGENT_ARGS, BENCH, FAIR_ENV, chooseVariants, childEnv, die, fmt, int, makeAppDir, runMain, table } from './lib/common.mjs';
 import { OtlpSink } from './lib/otlp-sink.mjs';
 
 const autocannon = createRequire(import.meta.url)('autocannon');
-const VARIANTS = [
+const VARIANTS = chooseVariants([
   { name: 'none', args: [], env: FAIR_ENV },
   { name: 'agent', args: AGENT_ARGS, env: FAIR_ENV },
   { name: 'sampler off', args: AGENT_ARGS, env: { ...FAIR_ENV, OTEL_TRACES_SAMPLER: 'always_off' } },
-];
-// BENCH_BASELINE_AGENT=/path/to/another/build/dist/register.js adds that build as a row (before/after, noise-free).
-if (process.env.BENCH_BASELINE_AGENT) VARIANTS.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV });
-// BENCH_VARIANTS=none,agent keeps only those rows.
-if (process.env.BENCH_VARIANTS) {
-  const keep = new Set(process.env.BENCH_VARIANTS.split(','));
-  VARIANTS.splice(0, VARIANTS.length, ...VARIANTS.filter((v) => keep.has(v.name)));
-}
+], { env: FAIR_ENV });
+// BENCH_BASELINE_AGENT and BENCH_VARIANTS (e.g. 'none;agent'): see chooseVariants.
 
 async function count({ dir, sink, variant, n, warmup, outDir }) {
   const key = variant.name.replace(/\W+/g, '-');

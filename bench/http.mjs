@@ -3,7 +3,7 @@
 // and dd-trace (reference, sending to a stand-in Datadog agent); prints a table and updates bench/RESULTS.md.
 import {
   AGENT_ARGS, DD_ARGS, DD_ENV, FAIR_ENV, OFFICIAL_ARGS, QUICK, TASKSET, checkDist, commandText, fmt, int, makeAppDir, median, progress, progressDone,
-  reasons, requireDist, runHeader, runMain, table, writeResults,
+  reasons, requireDist, runHeader, runMain, table, writeResults, chooseVariants,
 } from './lib/common.mjs';
 import { APP_PATHS, LOAD_CPUS, SERVER_CPUS, WARMUP_SECONDS as WARMUP, accounting, serverRun, spansPerRequest } from './lib/http-load.mjs';
 import { DdAgentSink } from './lib/dd-agent-sink.mjs';
@@ -23,21 +23,15 @@ const TARGET_SAMPLER_OFF = { http: 0.85 };
 const SAMPLER_OFF = { ...FAIR_ENV, OTEL_TRACES_SAMPLER: 'always_off' };
 // dd-trace has no sampler-off row: with DD_TRACE_SAMPLE_RATE=0 the same spans still reach the agent (tried: the
 // calibration counts did not change; the agent, not the tracer, drops unsampled traces), so it is the same work.
-const VARIANTS = [
+const VARIANTS = chooseVariants([
   { name: 'none', args: [], env: FAIR_ENV, tracing: false },
   { name: 'agent', args: AGENT_ARGS, env: FAIR_ENV, tracing: true, recording: true },
   { name: 'official', args: OFFICIAL_ARGS, env: FAIR_ENV, tracing: true, recording: true },
   { name: 'dd-trace', args: DD_ARGS, env: DD_ENV, tracing: true, recording: true, dd: true },
   { name: 'agent, sampler off', args: AGENT_ARGS, env: SAMPLER_OFF, tracing: true, recording: false },
   { name: 'official, sampler off', args: OFFICIAL_ARGS, env: SAMPLER_OFF, tracing: true, recording: false },
-];
-// BENCH_BASELINE_AGENT=/path/to/another/build/dist/register.js adds that build as a row (before/after comparisons in one run).
-if (process.env.BENCH_BASELINE_AGENT) VARIANTS.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], env: FAIR_ENV, tracing: true, recording: true });
-// BENCH_VARIANTS='agent;official;agent, sampler off' keeps only those rows (`none` is always kept: every ratio is against it).
-if (process.env.BENCH_VARIANTS) {
-  const keep = new Set(['none', ...process.env.BENCH_VARIANTS.split(';')]);
-  VARIANTS.splice(0, VARIANTS.length, ...VARIANTS.filter((v) => keep.has(v.name)));
-}
+], { env: FAIR_ENV, tracing: true, recording: true }, ['none']);
+// BENCH_BASELINE_AGENT and BENCH_VARIANTS: see chooseVariants (`none` is always kept: every ratio is against it).
 // BENCH_APPS=http keeps one app.
 const APPS = process.env.BENCH_APPS ? process.env.BENCH_APPS.split(',') : ['http', 'express'];
 const DD_VERSION = createRequire(import.meta.url)('dd-trace/package.json').version;

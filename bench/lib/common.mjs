@@ -250,3 +250,17 @@ export async function runMain(name, main) {
 /** A progress line: rewritten in place on a terminal, one line each otherwise. */
 export const progress = (text) => process.stderr.write(process.stderr.isTTY ? `\r${text.padEnd(100)}` : `${text}\n`);
 export const progressDone = () => process.stderr.isTTY && process.stderr.write('\n');
+
+/**
+ * The rows of a development run: BENCH_BASELINE_AGENT=<another build's dist/register.js> adds that build as the row
+ * `agent (baseline build)` (`baseline` gives its other fields), for before/after comparisons in one run;
+ * BENCH_VARIANTS='agent;agent (baseline build)' keeps only the rows named (separated by ';', as names hold commas),
+ * and those in `always`.
+ */
+export function chooseVariants(variants, baseline, always = []) {
+  const out = [...variants];
+  if (process.env.BENCH_BASELINE_AGENT) out.push({ name: 'agent (baseline build)', args: ['--import', process.env.BENCH_BASELINE_AGENT], ...baseline });
+  if (!process.env.BENCH_VARIANTS) return out;
+  const keep = new Set([...always, ...process.env.BENCH_VARIANTS.split(';')]);
+  return out.filter((v) => keep.has(v.name));
+}
