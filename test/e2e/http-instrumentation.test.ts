@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AttributeMap, ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
-import { runApp, type RunResult } from '../helpers/run-app';
+import { runApp } from '../helpers/run-app';
+import { portPlaceholders, traced as tracedApp, type TracedRun } from '../helpers/traced-app';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -27,29 +28,14 @@ beforeAll(() => {
   }
 });
 
-interface Run {
-  run: RunResult;
-  spans: ReceivedSpan[];
-}
+const isHttp = (s: ReceivedSpan) => s.scope.name.endsWith('instrumentation-http');
 
 /**
  * Runs an app with the agent, exporting to the receiver, and returns its spans (told apart by service name)
  * once `expectedSpans` HTTP spans (either implementation's scope) have arrived.
  */
-async function traced(app: string, service: string, env: Record<string, string> = {}, expectedSpans = 1, extra: { packages?: string[]; stderr?: RegExp } = {}): Promise<Run> {
-  const run = await runApp({
-    files: { 'app.cjs': app },
-    entry: 'app.cjs',
-    packages: extra.packages,
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '100', ...env },
-  });
-  if (extra.stderr) expect(run.stderr, `${service} stderr`).toMatch(extra.stderr);
-  else expect(run.stderr, `${service} stderr`).toBe('');
-  expect(run.code, `${service} exit code`).toBe(0);
-  const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.resource['service.name'] === service);
-  const isHttp = (s: ReceivedSpan) => s.scope.name.endsWith('instrumentation-http');
-  const spans = mine(await receiver.waitForSpans((all) => mine(all).filter(isHttp).length >= expectedSpans));
-  return { run, spans };
+function traced(app: string, service: string, env: Record<string, string> = {}, expectedSpans = 1, extra: { packages?: string[]; stderr?: RegExp } = {}): Promise<TracedRun> {
+  return tracedApp(receiver, { files: { 'app.cjs': app }, service, env, packages: extra.packages, stderr: extra.stderr, counts: isHttp, expected: expectedSpans });
 }
 
 /** A span as compared across the two implementations: ports and times replaced by placeholders. */
@@ -64,14 +50,7 @@ interface Comparable {
 }
 
 function comparable(spans: ReceivedSpan[], stdout: string): Comparable[] {
-  const ports = [...stdout.matchAll(/^PORT (\d+)$/gm)].map((m) => m[1]);
-  const normalize = (value: unknown, key: string): unknown => {
-    if (key === 'network.peer.port' && typeof value === 'number' && !ports.includes(String(value))) return 'EPHEMERAL';
-    let text = typeof value === 'number' ? String(value) : value;
-    if (typeof text !== 'string') return value;
-    ports.forEach((p, i) => (text = (text as string).split(p).join(`PORT${i}`)));
-    return typeof value === 'number' && text === String(value) ? value : text;
-  };
+  const normalize = portPlaceholders(stdout);
   const keyOf = (s: ReceivedSpan) => `${s.kind === SERVER ? 'server' : 'client'} ${s.name} ${normalize(s.attributes['url.full'] ?? s.attributes['url.path'], '')}`;
   const byId = new Map(spans.map((s) => [s.spanId, s]));
   return spans

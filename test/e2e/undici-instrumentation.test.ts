@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AttributeMap, ReceivedSpan } from '../helpers/otlp-receiver';
 import { sharedReceiver } from '../helpers/shared-receiver';
-import { runApp, type RunResult } from '../helpers/run-app';
+import { runApp } from '../helpers/run-app';
+import { portPlaceholders, traced as tracedApp, type TracedRun } from '../helpers/traced-app';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -18,27 +19,12 @@ const appFiles = (app: string) => ({ 'app.cjs': app, 'closed-port.cjs': fixture(
 
 const receiver = sharedReceiver();
 
-interface Run {
-  run: RunResult;
-  spans: ReceivedSpan[];
-}
-
 const isUndici = (s: ReceivedSpan) => s.scope.name === AGENT_SCOPE || s.scope.name === UPSTREAM_SCOPE;
 
 /** Runs an app with the agent exporting to the receiver; its spans (by service name) once `expected` undici spans arrived. */
-async function traced(app: string, service: string, env: Record<string, string>, expected: number): Promise<Run> {
-  const run = await runApp({
-    files: appFiles(app),
-    entry: 'app.cjs',
-    packages: PACKAGES,
-    // net and dns spans (ports, lookups) are the same under both and not compared.
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.httpUrl, OTEL_SERVICE_NAME: service, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'net,dns', ...env },
-  });
-  expect(run.stderr, `${service} stderr`).toBe('');
-  expect(run.code, `${service} exit code`).toBe(0);
-  const mine = (spans: ReceivedSpan[]) => spans.filter((s) => s.resource['service.name'] === service);
-  const spans = mine(await receiver.waitForSpans((all) => mine(all).filter(isUndici).length >= expected));
-  return { run, spans };
+function traced(app: string, service: string, env: Record<string, string>, expected: number): Promise<TracedRun> {
+  // net and dns spans (ports, lookups) are the same under both and not compared.
+  return tracedApp(receiver, { files: appFiles(app), service, packages: PACKAGES, env: { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'net,dns', ...env }, counts: isUndici, expected });
 }
 
 interface Comparable {
@@ -54,15 +40,11 @@ interface Comparable {
 
 /** Spans as compared across the two implementations: ports replaced by placeholders, parents by their keys, signatures redacted. */
 function comparable(spans: ReceivedSpan[], stdout: string): Comparable[] {
-  const ports = [...stdout.matchAll(/^PORT (\d+)$/gm)].map((m) => m[1]);
+  const placeheld = portPlaceholders(stdout);
   const normalize = (value: unknown, key: string): unknown => {
-    if (key === 'network.peer.port' && typeof value === 'number' && !ports.includes(String(value))) return 'EPHEMERAL';
-    let text = typeof value === 'number' ? String(value) : value;
-    if (typeof text !== 'string') return value;
-    ports.forEach((p, i) => (text = (text as string).split(p).join(`PORT${i}`)));
+    const text = placeheld(value, key);
     // Deliberate difference: the agent redacts signature parameters (as upstream's http does; its undici does not).
-    text = (text as string).replace('sig=abc', 'sig=REDACTED').replace('Signature=def', 'Signature=REDACTED');
-    return typeof value === 'number' && text === String(value) ? value : text;
+    return typeof text === 'string' ? text.replace('sig=abc', 'sig=REDACTED').replace('Signature=def', 'Signature=REDACTED') : text;
   };
   const keyOf = (s: ReceivedSpan) => `${s.kind === SERVER ? 'server' : s.kind === CLIENT ? 'client' : 'internal'} ${s.name} ${normalize(s.attributes['url.full'] ?? s.attributes['url.path'] ?? '', '')}`;
   const byId = new Map(spans.map((s) => [s.spanId, s]));
