@@ -200,6 +200,12 @@ describe('spans encoded at their end', () => {
     }
   });
 
+  it('make the same bytes for spans larger than a slab (one 1 MiB attribute each)', async () => {
+    const { encodeSpanAtEnd } = await import('../../../src/export/otlp-trace-encoder');
+    const big = spans(4, 77).map((span, i) => ({ ...span, spanContext: span.spanContext, attributes: { blob: 'b'.repeat(1024 * 1024 + i), n: i } }));
+    expect(Buffer.from(encodeTraceRequest(big.map(encodeSpanAtEnd))).equals(upstream(big))).toBe(true);
+  });
+
   it('leave a span that cannot be encoded as it is (the batch then fails as before)', async () => {
     const { encodeSpanAtEnd } = await import('../../../src/export/otlp-trace-encoder');
     const [template] = spans(1, 9);
